@@ -1,0 +1,40 @@
+# H-log. `make run` starts the whole local stack with demo data; `make test` runs every test.
+SHELL := /bin/bash
+export GOTOOLCHAIN := local
+export GOFLAGS := -buildvcs=false
+
+HLOG_DIR := $(CURDIR)/.hlog
+TOOLS_BIN := $(HLOG_DIR)/tools
+MODULES := proto cafe24-svc smartstore-svc ably-svc ingest-svc gateway
+BENCH ?=
+
+.PHONY: run test bench generate lint tools web check-generated
+
+run:
+	@scripts/run.sh
+
+test:
+	@scripts/test.sh
+
+bench:
+	@scripts/bench.sh $(BENCH)
+
+# Tools are built from the versions pinned by the tool directives of
+# scripts/tools/go.mod, into .hlog/tools. Nothing is downloaded but Go modules.
+tools:
+	@mkdir -p $(TOOLS_BIN)
+	@cd scripts/tools && GOWORK=off go build -o $(TOOLS_BIN)/ tool
+
+generate: tools
+	@rm -rf proto/gen proto/apidoc/*.json
+	@PATH="$(TOOLS_BIN):$$PATH" buf generate
+	@scripts/build-web.sh
+
+lint: tools
+	@PATH="$(TOOLS_BIN):$$PATH" buf lint
+	@for m in $(MODULES); do (cd $$m && go vet ./...) || exit 1; done
+	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '^proto/gen/')); if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi
+
+# Used by CI: regenerate and fail if the committed generated code differs.
+check-generated: generate
+	@git add -N . && git diff --exit-code --stat -- proto/gen proto/apidoc web/dist || { echo "generated code is stale: run make generate and commit"; exit 1; }

@@ -37,4 +37,4 @@ lint: tools
 
 # Used by CI: regenerate and fail if the committed generated code differs.
 check-generated: generate
-	@git add -N . && git diff --exit-code --stat -- proto/gen proto/apidoc web/dist || { echo "generated code is stale: run make generate and commit"; exit 1; }
+	@changed=$$(git status --porcelain -- proto/gen proto/apidoc web/dist); if [ -n "$$changed" ]; then echo "generated code is stale (run make generate and commit):"; echo "$$changed"; git --no-pager diff --stat -- proto/gen proto/apidoc web/dist; exit 1; fi

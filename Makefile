@@ -5,7 +5,7 @@ export GOFLAGS := -buildvcs=false
 
 HLOG_DIR := $(CURDIR)/.hlog
 TOOLS_BIN := $(HLOG_DIR)/tools
-MODULES := proto cafe24-svc smartstore-svc ably-svc ingest-svc gateway
+MODULES := proto web cafe24-svc smartstore-svc ably-svc ingest-svc gateway
 BENCH ?=
 
 .PHONY: run test bench generate lint tools web check-generated

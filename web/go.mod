@@ -1,0 +1,3 @@
+module hlog.dev/web
+
+go 1.26.0

@@ -1,0 +1,177 @@
+// Package app is ingest-svc's composition root: configuration, secrets, and
+// the wiring of store, loader, runner and gRPC services into one server.
+package app
+
+import (
+	"encoding/base64"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"hlog.dev/proto/kit"
+
+	"hlog.dev/ingest-svc/internal/vault"
+)
+
+// Environment variables holding secrets. Secrets never come from flags
+// (visible in ps and shell history); files are for local runs.
+const (
+	EnvMySQLDSN          = "HLOG_MYSQL_DSN"
+	EnvCredentialKey     = "HLOG_CREDENTIAL_KEY"
+	EnvCredentialKeyID   = "HLOG_CREDENTIAL_KEY_ID"
+	EnvCredentialOldKeys = "HLOG_CREDENTIAL_OLD_KEYS"
+	EnvBuyerHashKey      = "HLOG_BUYER_HASH_KEY"
+)
+
+// Config is ingest-svc's configuration.
+type Config struct {
+	GRPCAddr          string
+	MetricsAddr       string
+	MySQLDSNFile      string
+	Collectors        map[string]string // platform word -> address
+	DefaultTimeZone   string
+	CredentialKeyFile string
+	BuyerHashKeyFile  string
+	CreateMissingKeys bool
+	SyncWorkers       int
+}
+
+// ParseConfig reads flags, falling back to HLOG_<FLAG> environment variables.
+func ParseConfig(args []string) (Config, error) {
+	var c Config
+	c.Collectors = map[string]string{}
+	fs := flag.NewFlagSet("ingest-svc", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.StringVar(&c.GRPCAddr, "grpc-addr", ":9090", "gRPC listen address")
+	fs.StringVar(&c.MetricsAddr, "metrics-addr", ":9190", "Prometheus /metrics listen address; empty disables")
+	fs.StringVar(&c.MySQLDSNFile, "mysql-dsn-file", "", "file holding the MySQL DSN (else "+EnvMySQLDSN+")")
+	cafe24 := fs.String("collector-cafe24", "127.0.0.1:9101", "cafe24-svc gRPC address; empty disables the platform")
+	smartstore := fs.String("collector-smartstore", "127.0.0.1:9102", "smartstore-svc gRPC address; empty disables the platform")
+	ably := fs.String("collector-ably", "127.0.0.1:9103", "ably-svc gRPC address; empty disables the platform")
+	fs.StringVar(&c.DefaultTimeZone, "default-time-zone", "Asia/Seoul", "IANA time zone of new sellers")
+	fs.StringVar(&c.CredentialKeyFile, "credential-key-file", "", "file with \"<key id> <base64 key>\" sealing credentials (else "+EnvCredentialKey+" and "+EnvCredentialKeyID+")")
+	fs.StringVar(&c.BuyerHashKeyFile, "buyer-hash-key-file", "", "file with \"<key id> <base64 key>\" for the buyer id HMAC (else "+EnvBuyerHashKey+")")
+	fs.BoolVar(&c.CreateMissingKeys, "create-missing-keys", false, "create missing key files with random keys (local runs only)")
+	fs.IntVar(&c.SyncWorkers, "sync-workers", 4, "sync runs executed at once by this process")
+	if err := kit.ParseFlags(fs, args); err != nil {
+		return Config{}, fmt.Errorf("%w\nflags:\n%s", err, usage(fs))
+	}
+	if fs.NArg() > 0 {
+		return Config{}, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	c.Collectors["cafe24"], c.Collectors["smartstore"], c.Collectors["ably"] = *cafe24, *smartstore, *ably
+	if _, err := time.LoadLocation(c.DefaultTimeZone); err != nil {
+		return Config{}, fmt.Errorf("--default-time-zone %q: %w", c.DefaultTimeZone, err)
+	}
+	if c.SyncWorkers < 1 {
+		return Config{}, fmt.Errorf("--sync-workers must be at least 1")
+	}
+	return c, nil
+}
+
+func usage(fs *flag.FlagSet) string {
+	var b strings.Builder
+	fs.SetOutput(&b)
+	fs.PrintDefaults()
+	fs.SetOutput(io.Discard)
+	return b.String()
+}
+
+// Secrets are what ingest-svc must not log.
+type Secrets struct {
+	MySQLDSN string
+	Keyring  *vault.Keyring
+	BuyerKey []byte
+}
+
+// LoadSecrets reads secrets from the environment, or from the configured
+// files (creating those only when asked to).
+func LoadSecrets(c Config, getenv func(string) string) (Secrets, error) {
+	var s Secrets
+	s.MySQLDSN = strings.TrimSpace(getenv(EnvMySQLDSN))
+	if s.MySQLDSN == "" && c.MySQLDSNFile != "" {
+		b, err := os.ReadFile(c.MySQLDSNFile)
+		if err != nil {
+			return Secrets{}, fmt.Errorf("reading --mysql-dsn-file: %w", err)
+		}
+		s.MySQLDSN = strings.TrimSpace(string(b))
+	}
+	if s.MySQLDSN == "" {
+		return Secrets{}, fmt.Errorf("no database: set %s (user:password@tcp(host:3306)/hlog) or --mysql-dsn-file", EnvMySQLDSN)
+	}
+
+	keys := map[string][]byte{}
+	var current string
+	switch {
+	case getenv(EnvCredentialKey) != "":
+		current = strings.TrimSpace(getenv(EnvCredentialKeyID))
+		if current == "" {
+			return Secrets{}, fmt.Errorf("%s is set but %s is not: name the key so it can rotate", EnvCredentialKey, EnvCredentialKeyID)
+		}
+		k, err := vault.ParseKey(getenv(EnvCredentialKey))
+		if err != nil {
+			return Secrets{}, fmt.Errorf("%s: %w", EnvCredentialKey, err)
+		}
+		keys[current] = k
+	case c.CredentialKeyFile != "":
+		kf, err := keyFile(c.CredentialKeyFile, "credentials-dev-1", c.CreateMissingKeys)
+		if err != nil {
+			return Secrets{}, fmt.Errorf("--credential-key-file: %w", err)
+		}
+		current, keys[kf.ID] = kf.ID, kf.Key
+	default:
+		return Secrets{}, fmt.Errorf("no credential key: set %s and %s, or --credential-key-file", EnvCredentialKey, EnvCredentialKeyID)
+	}
+	// Keys retired by a rotation, still needed to open older envelopes:
+	// "id:base64,id:base64".
+	if old := strings.TrimSpace(getenv(EnvCredentialOldKeys)); old != "" {
+		for _, entry := range strings.Split(old, ",") {
+			id, text, ok := strings.Cut(strings.TrimSpace(entry), ":")
+			if !ok {
+				return Secrets{}, fmt.Errorf("%s: want id:base64 entries separated by commas", EnvCredentialOldKeys)
+			}
+			k, err := vault.ParseKey(text)
+			if err != nil {
+				return Secrets{}, fmt.Errorf("%s key %q: %w", EnvCredentialOldKeys, id, err)
+			}
+			if _, dup := keys[id]; !dup {
+				keys[id] = k
+			}
+		}
+	}
+	ring, err := vault.NewKeyring(current, keys)
+	if err != nil {
+		return Secrets{}, err
+	}
+	s.Keyring = ring
+
+	switch {
+	case getenv(EnvBuyerHashKey) != "":
+		k, err := base64.StdEncoding.DecodeString(strings.TrimSpace(getenv(EnvBuyerHashKey)))
+		if err != nil || len(k) < 16 {
+			return Secrets{}, fmt.Errorf("%s must be base64 of at least 16 random bytes", EnvBuyerHashKey)
+		}
+		s.BuyerKey = k
+	case c.BuyerHashKeyFile != "":
+		kf, err := keyFile(c.BuyerHashKeyFile, "buyer-hash-dev-1", c.CreateMissingKeys)
+		if err != nil {
+			return Secrets{}, fmt.Errorf("--buyer-hash-key-file: %w", err)
+		}
+		s.BuyerKey = kf.Key
+	default:
+		return Secrets{}, fmt.Errorf("no buyer hash key: set %s or --buyer-hash-key-file", EnvBuyerHashKey)
+	}
+	return s, nil
+}
+
+func keyFile(path, newID string, create bool) (vault.KeyFile, error) {
+	kf, err := vault.ReadKeyFile(path)
+	if errors.Is(err, os.ErrNotExist) && create {
+		return vault.CreateKeyFile(path, newID)
+	}
+	return kf, err
+}

@@ -1,0 +1,259 @@
+// Package loader writes canonical records (hlog.commerce.v1) into MySQL rows.
+// A Batch buffers translated rows of one account; Write upserts them on their
+// natural keys inside the caller's transaction, so the caller can commit them
+// together with the stream checkpoint that follows them. Writing the same
+// records again changes no row: at-least-once delivery becomes exactly-once
+// rows.
+package loader
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	collectorv1 "hlog.dev/proto/gen/hlog/collector/v1"
+)
+
+// Loader makes batches. It holds the key of the buyer-id hash.
+type Loader struct {
+	buyerKey []byte
+}
+
+// New returns a loader hashing buyer ids with HMAC-SHA256 under buyerKey.
+// The key must stay the same for the life of the data: a new key makes
+// every buyer look new.
+func New(buyerKey []byte) (*Loader, error) {
+	if len(buyerKey) < 16 {
+		return nil, errors.New("buyer hash key must be at least 16 bytes")
+	}
+	return &Loader{buyerKey: append([]byte(nil), buyerKey...)}, nil
+}
+
+// Scope is the account records belong to and the seller's time zone, which
+// decides their local dates.
+type Scope struct {
+	SellerID  uint64
+	AccountID uint64
+	Location  *time.Location
+}
+
+// Batch buffers rows of one account until they are written.
+type Batch struct {
+	tr                translator
+	orders            *rowSet
+	lines             *rowSet
+	claims            *rowSet
+	products          *rowSet
+	productCategories *rowSet
+	options           *rowSet
+	categories        *rowSet
+	coupons           *rowSet
+	// claimsOf and categoriesOf list the lines and products whose child rows
+	// are replaced as a whole (their keys, for the delete of stale children).
+	claimsOf     map[string][]string
+	categoriesOf map[string][]string
+	records      int
+	loaded       map[string]int64
+}
+
+// NewBatch starts an empty batch for one account.
+func (l *Loader) NewBatch(scope Scope) *Batch {
+	loc := scope.Location
+	if loc == nil {
+		loc = time.UTC
+	}
+	b := &Batch{tr: translator{sellerID: scope.SellerID, accountID: scope.AccountID, loc: loc, buyerKey: l.buyerKey}}
+	b.Reset()
+	return b
+}
+
+// Reset empties the batch after it was written (or abandoned).
+func (b *Batch) Reset() {
+	b.orders = newRowSet(&ordersTable)
+	b.lines = newRowSet(&linesTable)
+	b.claims = newRowSet(&claimsTable)
+	b.products = newRowSet(&productsTable)
+	b.productCategories = newRowSet(&productCategoriesTable)
+	b.options = newRowSet(&optionsTable)
+	b.categories = newRowSet(&categoriesTable)
+	b.coupons = newRowSet(&couponsTable)
+	b.claimsOf = map[string][]string{}
+	b.categoriesOf = map[string][]string{}
+	b.records = 0
+	b.loaded = map[string]int64{}
+}
+
+// Records is how many records were added since the last Reset.
+func (b *Batch) Records() int { return b.records }
+
+// Loaded counts the records added since the last Reset, by stream.
+func (b *Batch) Loaded() map[string]int64 {
+	out := make(map[string]int64, len(b.loaded))
+	for k, v := range b.loaded {
+		out[k] = v
+	}
+	return out
+}
+
+// Add translates a collector's record batch into rows. An invalid record
+// (empty id, mixed currencies, impossible time) is an error and adds nothing.
+func (b *Batch) Add(rb *collectorv1.RecordBatch) error {
+	// Translate everything first, apply after: a bad record leaves the batch
+	// as it was.
+	var apply []func()
+	for _, o := range rb.GetOrders() {
+		k, row, err := b.tr.orderRow(o)
+		if err != nil {
+			return err
+		}
+		apply = append(apply, func() { b.orders.put(k, row) })
+	}
+	for _, l := range rb.GetOrderLines() {
+		k, row, claims, err := b.tr.lineRows(l)
+		if err != nil {
+			return err
+		}
+		apply = append(apply, func() {
+			b.lines.put(k, row)
+			b.claimsOf[k] = replaceChildren(b.claims, b.claimsOf[k], claims)
+		})
+	}
+	for _, p := range rb.GetProducts() {
+		k, row, links, err := b.tr.productRows(p)
+		if err != nil {
+			return err
+		}
+		apply = append(apply, func() {
+			b.products.put(k, row)
+			b.categoriesOf[k] = replaceChildren(b.productCategories, b.categoriesOf[k], links)
+		})
+	}
+	for _, o := range rb.GetProductOptions() {
+		k, row, err := b.tr.optionRow(o)
+		if err != nil {
+			return err
+		}
+		apply = append(apply, func() { b.options.put(k, row) })
+	}
+	for _, c := range rb.GetCategories() {
+		k, row, err := b.tr.categoryRow(c)
+		if err != nil {
+			return err
+		}
+		apply = append(apply, func() { b.categories.put(k, row) })
+	}
+	for _, c := range rb.GetCoupons() {
+		k, row, err := b.tr.couponRow(c)
+		if err != nil {
+			return err
+		}
+		apply = append(apply, func() { b.coupons.put(k, row) })
+	}
+	for _, f := range apply {
+		f()
+	}
+	b.records += len(apply)
+	b.loaded[rb.GetStream()] += int64(len(apply))
+	return nil
+}
+
+// replaceChildren makes children the complete set of a parent's child rows
+// in set (a line's claims, a product's categories) and returns their keys.
+func replaceChildren(set *rowSet, oldKeys []string, children map[string][]any) []string {
+	for _, k := range oldKeys {
+		set.remove(k)
+	}
+	keys := make([]string, 0, len(children))
+	for k, row := range children {
+		set.put(k, row)
+		keys = append(keys, k)
+	}
+	return keys
+}
+
+// rowsPerStatement keeps statements well under MySQL's 65,535 placeholders
+// and max_allowed_packet.
+const rowsPerStatement = 500
+
+// Write upserts the batch inside tx. Claims of every line in the batch, and
+// category links of every product, are replaced by the batch's: a claim the
+// platform no longer reports disappears. It does not commit or reset.
+func (b *Batch) Write(ctx context.Context, tx *sql.Tx) error {
+	for _, set := range []*rowSet{b.orders, b.lines} {
+		if err := upsert(ctx, tx, set); err != nil {
+			return err
+		}
+	}
+	if err := b.deleteStaleChildren(ctx, tx, "order_line_claims", "line_source_id", "source_id", b.claimsOf, b.claims); err != nil {
+		return err
+	}
+	if err := upsert(ctx, tx, b.claims); err != nil {
+		return err
+	}
+	if err := upsert(ctx, tx, b.products); err != nil {
+		return err
+	}
+	if err := b.deleteStaleChildren(ctx, tx, "product_categories", "product_source_id", "category_source_id", b.categoriesOf, b.productCategories); err != nil {
+		return err
+	}
+	for _, set := range []*rowSet{b.productCategories, b.options, b.categories, b.coupons} {
+		if err := upsert(ctx, tx, set); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func upsert(ctx context.Context, tx *sql.Tx, set *rowSet) error {
+	rows := set.sorted()
+	for start := 0; start < len(rows); start += rowsPerStatement {
+		chunk := rows[start:min(start+rowsPerStatement, len(rows))]
+		args := make([]any, 0, len(chunk)*len(set.table.columns))
+		for _, r := range chunk {
+			args = append(args, r...)
+		}
+		if _, err := tx.ExecContext(ctx, set.table.upsertSQL(len(chunk)), args...); err != nil {
+			return fmt.Errorf("writing %d %s rows: %w", len(chunk), set.table.name, err)
+		}
+	}
+	return nil
+}
+
+// deleteStaleChildren deletes child rows (claims of lines, categories of
+// products) of the parents in the batch that the batch does not carry. Rows
+// it keeps are then upserted, so an unchanged child is never touched.
+func (b *Batch) deleteStaleChildren(ctx context.Context, tx *sql.Tx, table, parentCol, childCol string, childrenOf map[string][]string, children *rowSet) error {
+	parents := make([]string, 0, len(childrenOf))
+	for p := range childrenOf {
+		parents = append(parents, p)
+	}
+	sort.Strings(parents)
+	const parentsPerStatement = 200
+	for start := 0; start < len(parents); start += parentsPerStatement {
+		chunk := parents[start:min(start+parentsPerStatement, len(parents))]
+		args := []any{b.tr.sellerID, b.tr.accountID}
+		for _, p := range chunk {
+			args = append(args, p) // a parent key is the parent's source id
+		}
+		q := `DELETE FROM ` + table + ` WHERE seller_id = ? AND account_id = ? AND ` + parentCol + ` IN (` + marks(len(chunk)) + `)`
+		var keep int
+		for _, p := range chunk {
+			for _, ck := range childrenOf[p] {
+				// Child tables' columns start seller_id, account_id, parent, child.
+				row := children.get(ck)
+				args = append(args, row[2], row[3])
+				keep++
+			}
+		}
+		if keep > 0 {
+			q += ` AND (` + parentCol + `, ` + childCol + `) NOT IN (` + pairs(keep) + `)`
+		}
+		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+			return fmt.Errorf("replacing %s: %w", table, err)
+		}
+	}
+	return nil
+}

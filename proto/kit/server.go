@@ -133,7 +133,7 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	s.health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
 	s.health.SetServingStatus(s.cfg.Name, healthpb.HealthCheckResponse_SERVING)
-	s.log.Info("serving", "service", s.cfg.Name, "grpc_addr", s.Addr().String(), "metrics_addr", addrString(s.MetricsAddr()))
+	s.log.Info("serving", "grpc_addr", s.Addr().String(), "metrics_addr", addrString(s.MetricsAddr()))
 
 	var runErr error
 	select {

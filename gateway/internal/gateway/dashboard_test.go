@@ -2,15 +2,12 @@ package gateway
 
 import (
 	"fmt"
-	"os"
-	"os/exec"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/go-rod/rod"
-	"github.com/go-rod/rod/lib/launcher"
 	"github.com/go-rod/rod/lib/proto"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -19,6 +16,7 @@ import (
 	commercev1 "hlog.dev/proto/gen/hlog/commerce/v1"
 	ingestv1 "hlog.dev/proto/gen/hlog/ingest/v1"
 	salesv1 "hlog.dev/proto/gen/hlog/sales/v1"
+	"hlog.dev/proto/kit/browsertest"
 )
 
 // These tests drive the real dashboard (web/dist, embedded) in Debian's
@@ -29,46 +27,9 @@ import (
 // condition holds.
 const pageTimeout = 30 * time.Second
 
-// chromiumPath finds Debian's Chromium. rod must never download a browser.
-func chromiumPath(t *testing.T) string {
-	t.Helper()
-	if p, err := exec.LookPath("chromium"); err == nil {
-		return p
-	}
-	const debian = "/usr/bin/chromium"
-	if _, err := os.Stat(debian); err == nil {
-		return debian
-	}
-	t.Fatal("chromium not found on PATH or at /usr/bin/chromium: run scripts/install-deps.sh (installs Debian's chromium package)")
-	return ""
-}
-
 func startBrowser(t *testing.T) *rod.Browser {
 	t.Helper()
-	l := launcher.New().
-		Bin(chromiumPath(t)).
-		Headless(true).
-		NoSandbox(true).
-		Set("disable-gpu").
-		Set("no-first-run").
-		Set("disable-background-networking").
-		Set("disable-component-update").
-		Set("disable-sync")
-	controlURL, err := l.Launch()
-	if err != nil {
-		t.Fatalf("launching chromium: %v", err)
-	}
-	browser := rod.New().ControlURL(controlURL)
-	if err := browser.Connect(); err != nil {
-		l.Kill()
-		t.Fatalf("connecting to chromium: %v", err)
-	}
-	t.Cleanup(func() {
-		_ = browser.Close()
-		l.Kill()
-		l.Cleanup()
-	})
-	return browser
+	return browsertest.Start(t)
 }
 
 // openDashboard opens url and records Content-Security-Policy violations

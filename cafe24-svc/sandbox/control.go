@@ -1,0 +1,227 @@
+package sandbox
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+)
+
+// controlRoutes is the sandbox-only API under /_sandbox/. It has no
+// counterpart on the real platform: tests and the local stack use it to move
+// the clock, connect a demo mall without a browser and inject faults.
+//
+//	GET    /_sandbox/healthz
+//	GET    /_sandbox/clock                      {"now":RFC3339,"running":bool}
+//	POST   /_sandbox/clock                      {"now":RFC3339} or {"advance":"36h"}, optional "running"
+//	GET    /_sandbox/malls                      the malls and their state
+//	POST   /_sandbox/malls/{mall}/tokens        {"scopes":[...]} (optional) -> a token pair, as /oauth/token answers
+//	POST   /_sandbox/malls/{mall}/codes         {"redirect_uri":..,"scopes":[...]} -> {"code","expires_at"}
+//	POST   /_sandbox/malls/{mall}/faults        {"status":429|500|503|504|401,"count":n}: the next n Admin calls fail
+//	DELETE /_sandbox/malls/{mall}/faults
+//	PUT    /_sandbox/malls/{mall}/rate-limit    {"used":n}: set the mall's leaky bucket, as if other apps had called
+func (s *Sandbox) controlRoutes() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /_sandbox/healthz", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	mux.HandleFunc("GET /_sandbox/clock", s.getClock)
+	mux.HandleFunc("POST /_sandbox/clock", s.setClock)
+	mux.HandleFunc("GET /_sandbox/malls", s.listMalls)
+	mux.HandleFunc("POST /_sandbox/malls/{mall}/tokens", s.withMall(s.mintTokens))
+	mux.HandleFunc("POST /_sandbox/malls/{mall}/codes", s.withMall(s.mintCode))
+	mux.HandleFunc("POST /_sandbox/malls/{mall}/faults", s.withMall(s.addFaults))
+	mux.HandleFunc("DELETE /_sandbox/malls/{mall}/faults", s.withMall(func(w http.ResponseWriter, r *http.Request, m *mall) {
+		m.faults.clear()
+		writeJSON(w, http.StatusOK, map[string]int{"faults_pending": 0})
+	}))
+	mux.HandleFunc("PUT /_sandbox/malls/{mall}/rate-limit", s.withMall(s.setRateLimit))
+	mux.HandleFunc("/_sandbox/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "no sandbox control endpoint "+r.Method+" "+r.URL.Path)
+	})
+	return mux
+}
+
+func (s *Sandbox) withMall(h func(http.ResponseWriter, *http.Request, *mall)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		m, ok := s.malls[r.PathValue("mall")]
+		if !ok {
+			writeError(w, http.StatusNotFound, fmt.Sprintf("no mall %q in this sandbox", r.PathValue("mall")))
+			return
+		}
+		h(w, r, m)
+	}
+}
+
+// decodeBody reads an optional JSON body into v, rejecting unknown fields.
+func decodeBody(w http.ResponseWriter, r *http.Request, v any) bool {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil && err != io.EOF {
+		writeError(w, http.StatusBadRequest, "reading request body: "+err.Error())
+		return false
+	}
+	return true
+}
+
+type clockJSON struct {
+	Now     string `json:"now"`
+	Running bool   `json:"running"`
+}
+
+func (s *Sandbox) getClock(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, clockJSON{Now: s.Now().Format(time.RFC3339Nano), Running: s.clock.Running()})
+}
+
+func (s *Sandbox) setClock(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Now     string `json:"now"`
+		Advance string `json:"advance"`
+		Running *bool  `json:"running"`
+	}
+	if !decodeBody(w, r, &req) {
+		return
+	}
+	if req.Now != "" && req.Advance != "" {
+		writeError(w, http.StatusBadRequest, "give now or advance, not both")
+		return
+	}
+	var set func()
+	switch {
+	case req.Now != "":
+		t, err := time.Parse(time.RFC3339, req.Now)
+		if err != nil {
+			writeError(w, http.StatusBadRequest, "now must be RFC 3339, e.g. 2026-03-01T09:00:00+09:00")
+			return
+		}
+		set = func() { s.SetClock(t) }
+	case req.Advance != "":
+		d, err := time.ParseDuration(req.Advance)
+		if err != nil || d < 0 {
+			writeError(w, http.StatusBadRequest, "advance must be a non-negative duration, e.g. 36h")
+			return
+		}
+		set = func() { s.Advance(d) }
+	case req.Running == nil:
+		writeError(w, http.StatusBadRequest, "give now, advance or running")
+		return
+	}
+	if set != nil {
+		set()
+	}
+	if req.Running != nil {
+		s.clock.SetRunning(*req.Running)
+	}
+	s.getClock(w, r)
+}
+
+func (s *Sandbox) listMalls(w http.ResponseWriter, _ *http.Request) {
+	type mallState struct {
+		MallID        string `json:"mall_id"`
+		Seed          uint64 `json:"seed"`
+		OrdersVisible int    `json:"orders_visible"`
+		RateLimitUsed int    `json:"rate_limit_used"`
+		FaultsPending int    `json:"faults_pending"`
+	}
+	out := struct {
+		Malls []mallState `json:"malls"`
+	}{}
+	now := s.Now()
+	for _, id := range s.order {
+		m := s.malls[id]
+		out.Malls = append(out.Malls, mallState{
+			MallID: id, Seed: m.cfg.Seed, OrdersVisible: len(m.viewAt(now).orders),
+			RateLimitUsed: m.bucket.used(), FaultsPending: m.faults.pending(),
+		})
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Sandbox) mintTokens(w http.ResponseWriter, r *http.Request, m *mall) {
+	var req struct {
+		Scopes []string `json:"scopes"`
+	}
+	if !decodeBody(w, r, &req) {
+		return
+	}
+	scopes := req.Scopes
+	if scopes == nil {
+		scopes = AppScopes
+	}
+	writeJSON(w, http.StatusOK, s.tokens.issue(m.cfg.ID, s.cfg.ClientID, scopes, s.Now(), s.cfg.AccessTokenTTL, s.cfg.RefreshTokenTTL))
+}
+
+func (s *Sandbox) mintCode(w http.ResponseWriter, r *http.Request, m *mall) {
+	var req struct {
+		RedirectURI string   `json:"redirect_uri"`
+		Scopes      []string `json:"scopes"`
+	}
+	if !decodeBody(w, r, &req) {
+		return
+	}
+	if req.RedirectURI == "" {
+		writeError(w, http.StatusBadRequest, "redirect_uri is required")
+		return
+	}
+	scopes := req.Scopes
+	if scopes == nil {
+		scopes = AppScopes
+	}
+	code, exp := s.tokens.newCode(m.cfg.ID, s.cfg.ClientID, req.RedirectURI, scopes, s.Now())
+	writeJSON(w, http.StatusOK, map[string]string{"code": code, "expires_at": tokenTime(exp)})
+}
+
+func (s *Sandbox) addFaults(w http.ResponseWriter, r *http.Request, m *mall) {
+	var req struct {
+		Status int `json:"status"`
+		Count  int `json:"count"`
+	}
+	if !decodeBody(w, r, &req) {
+		return
+	}
+	if !faultStatuses[req.Status] || req.Count < 1 || req.Count > 1000 {
+		writeError(w, http.StatusBadRequest, "status must be one of 401, 429, 500, 503, 504 and count from 1 to 1000")
+		return
+	}
+	m.faults.add(req.Status, req.Count)
+	writeJSON(w, http.StatusOK, map[string]int{"faults_pending": m.faults.pending()})
+}
+
+func (s *Sandbox) setRateLimit(w http.ResponseWriter, r *http.Request, m *mall) {
+	var req struct {
+		Used *float64 `json:"used"`
+	}
+	if !decodeBody(w, r, &req) {
+		return
+	}
+	if req.Used == nil || *req.Used < 0 || *req.Used > bucketCapacity {
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("used must be from 0 to %d", bucketCapacity))
+		return
+	}
+	m.bucket.fill(*req.Used)
+	writeJSON(w, http.StatusOK, map[string]int{"rate_limit_used": m.bucket.used()})
+}
+
+// InjectFaults makes the mall's next count Admin calls fail with status.
+func (s *Sandbox) InjectFaults(mallID string, status, count int) error {
+	m, ok := s.malls[mallID]
+	if !ok {
+		return fmt.Errorf("sandbox: no mall %s", mallID)
+	}
+	if !faultStatuses[status] {
+		return fmt.Errorf("sandbox: cannot inject status %d", status)
+	}
+	m.faults.add(status, count)
+	return nil
+}
+
+// FillRateLimit sets the mall's leaky bucket to used calls.
+func (s *Sandbox) FillRateLimit(mallID string, used float64) error {
+	m, ok := s.malls[mallID]
+	if !ok {
+		return fmt.Errorf("sandbox: no mall %s", mallID)
+	}
+	m.bucket.fill(used)
+	return nil
+}

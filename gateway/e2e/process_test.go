@@ -1,0 +1,157 @@
+package e2e
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// binaries builds each service's command once per test binary, from the Go
+// workspace, so the end-to-end tests run the same programs `make run` runs.
+var (
+	buildOnce sync.Once
+	binDir    string
+	buildErr  error
+)
+
+var commands = map[string]string{
+	"cafe24-sandbox": "hlog.dev/cafe24-svc/cmd/cafe24-sandbox",
+	"cafe24-svc":     "hlog.dev/cafe24-svc/cmd/cafe24-svc",
+	"ingest-svc":     "hlog.dev/ingest-svc/cmd/ingest-svc",
+	"gateway":        "hlog.dev/gateway/cmd/gateway",
+}
+
+func binary(t *testing.T, name string) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		binDir, buildErr = os.MkdirTemp("", "hlog-e2e-bin-")
+		if buildErr != nil {
+			return
+		}
+		var pkgs []string
+		for _, p := range commands {
+			pkgs = append(pkgs, p)
+		}
+		cmd := exec.Command("go", append([]string{"build", "-o", binDir + "/"}, pkgs...)...)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("go build: %w\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return filepath.Join(binDir, name)
+}
+
+// proc is a service running as its own process. Its JSON log lines are kept
+// for failure reports and watched for the "serving" line that every H-log
+// binary logs once it accepts connections.
+type proc struct {
+	name    string
+	cmd     *exec.Cmd
+	mu      sync.Mutex
+	log     bytes.Buffer
+	serving chan struct{}
+	exited  chan struct{}
+}
+
+func start(t *testing.T, name string, env []string, args ...string) *proc {
+	t.Helper()
+	p := &proc{name: name, serving: make(chan struct{}), exited: make(chan struct{})}
+	p.cmd = exec.Command(binary(t, name), args...)
+	p.cmd.Env = append(os.Environ(), env...)
+	stderr, err := p.cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.cmd.Stdout = p.cmd.Stderr
+	if err := p.cmd.Start(); err != nil {
+		t.Fatalf("starting %s: %v", name, err)
+	}
+	go p.watch(stderr)
+	t.Cleanup(func() { p.stop(t) })
+	select {
+	case <-p.serving:
+	case <-p.exited:
+		t.Fatalf("%s exited before serving:\n%s", name, p.logs())
+	case <-time.After(60 * time.Second):
+		t.Fatalf("%s not serving after 60s:\n%s", name, p.logs())
+	}
+	return p
+}
+
+func (p *proc) watch(r interface{ Read([]byte) (int, error) }) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	once := sync.Once{}
+	for sc.Scan() {
+		line := sc.Bytes()
+		p.mu.Lock()
+		p.log.Write(line)
+		p.log.WriteByte('\n')
+		p.mu.Unlock()
+		var entry struct{ Msg string }
+		if json.Unmarshal(line, &entry) == nil && entry.Msg == "serving" {
+			once.Do(func() { close(p.serving) })
+		}
+	}
+	p.cmd.Wait()
+	close(p.exited)
+}
+
+func (p *proc) logs() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.log.String()
+}
+
+// stop sends SIGTERM, as Kubernetes and Ctrl-C do, and expects a clean exit.
+func (p *proc) stop(t *testing.T) {
+	select {
+	case <-p.exited:
+		return
+	default:
+	}
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.exited:
+		if code := p.cmd.ProcessState.ExitCode(); code != 0 && !t.Failed() {
+			t.Errorf("%s exited with %d after SIGTERM:\n%s", p.name, code, p.logs())
+		}
+	case <-time.After(30 * time.Second):
+		_ = p.cmd.Process.Kill()
+		t.Errorf("%s ignored SIGTERM for 30s", p.name)
+	}
+	if t.Failed() {
+		t.Logf("%s log:\n%s", p.name, lastLines(p.logs(), 40))
+	}
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// freeAddr returns a loopback address with a port free at the time of the call.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}

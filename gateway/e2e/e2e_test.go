@@ -361,7 +361,7 @@ func checksums(t *testing.T, db *sql.DB) map[string]string {
 	for _, table := range tables {
 		var name string
 		var sum sql.NullInt64
-		if err := db.QueryRow("CHECKSUM TABLE `" + table + "`").Scan(&name, &sum); err != nil {
+		if err := db.QueryRow("CHECKSUM TABLE `"+table+"`").Scan(&name, &sum); err != nil {
 			t.Fatal(err)
 		}
 		var n int64

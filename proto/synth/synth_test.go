@@ -4,9 +4,9 @@ import (
 	"testing"
 	"time"
 
-	commercev1 "hlog.dev/proto/gen/hlog/commerce/v1"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
+	commercev1 "hlog.dev/proto/gen/hlog/commerce/v1"
 )
 
 var seoul = mustLoc("Asia/Seoul")

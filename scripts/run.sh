@@ -9,7 +9,7 @@ H=$root/.hlog
 export GOTOOLCHAIN=local GOFLAGS=-buildvcs=false
 
 scripts/install-deps.sh mariadb
-mkdir -p "$H/bin" "$H/mysql" "$H/ingest" "$H/logs"
+mkdir -p "$H/bin" "$H/mysql" "$H/ingest" "$H/cafe24-sandbox" "$H/logs"
 
 version=$(git describe --tags --always --dirty 2>/dev/null || echo dev)
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
@@ -46,7 +46,7 @@ if [ ! -d "$H/mysql/data/mysql" ]; then
 fi
 "$mariadbd" --no-defaults --datadir="$H/mysql/data" --socket="$sock" --skip-networking \
   --pid-file="$H/mysql/mariadbd.pid" --log-error="$H/logs/mariadb.log" \
-  --character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci "${user_args[@]}" &
+  --character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci "${user_args[@]}" 2>>"$H/logs/mariadb.log" &
 mysql_pid=$!
 for _ in $(seq 1 120); do
   "$(bin mariadb-admin)" --no-defaults --socket="$sock" -uroot ping >/dev/null 2>&1 && break
@@ -61,7 +61,8 @@ start() { # name, then the command line; output goes to .hlog/logs/<name>.log
   pids+=($!)
 }
 
-start cafe24-sandbox "$H/bin/cafe24-sandbox" --addr 127.0.0.1:7101 --mall demo:seed=42
+start cafe24-sandbox "$H/bin/cafe24-sandbox" --addr 127.0.0.1:7101 --mall demo:seed=42 \
+  --state-file "$H/cafe24-sandbox/tokens.json"
 start cafe24-svc "$H/bin/cafe24-svc" --grpc-addr 127.0.0.1:9101 --metrics-addr 127.0.0.1:9111 \
   --api-base-url 'http://127.0.0.1:7101/malls/{mall_id}'
 HLOG_MYSQL_DSN="root@unix($sock)/hlog?parseTime=true&loc=UTC" \

@@ -21,6 +21,9 @@ type tokenStore struct {
 	access  map[string]*accessGrant
 	refresh map[string]*refreshGrant
 	codes   map[string]*codeGrant
+	// path is the state file grants are saved to; empty keeps them in memory.
+	path string
+	log  func(msg string, args ...any)
 }
 
 type accessGrant struct {
@@ -89,6 +92,7 @@ func (ts *tokenStore) issue(mall, clientID string, scopes []string, now time.Tim
 	ts.mu.Lock()
 	ts.access[access] = &accessGrant{mall: mall, scopes: scopes, expires: now.Add(accessTTL)}
 	ts.refresh[refresh] = &refreshGrant{mall: mall, clientID: clientID, scopes: scopes, expires: now.Add(refreshTTL)}
+	ts.saveOrLogLocked()
 	ts.mu.Unlock()
 	return tokenJSON{
 		AccessToken:           access,
@@ -114,6 +118,7 @@ func (ts *tokenStore) redeemRefresh(token, mall, clientID string, now time.Time)
 		return nil, "Invalid refresh_token"
 	}
 	delete(ts.refresh, token)
+	ts.saveOrLogLocked()
 	if !now.Before(g.expires) {
 		return nil, "refresh_token time expired"
 	}
@@ -152,6 +157,15 @@ func (ts *tokenStore) revoke(token string) {
 	defer ts.mu.Unlock()
 	delete(ts.access, token)
 	delete(ts.refresh, token)
+	ts.saveOrLogLocked()
+}
+
+// saveOrLogLocked saves the grants; a failure is logged, not fatal: the
+// sandbox goes on serving from memory.
+func (ts *tokenStore) saveOrLogLocked() {
+	if err := ts.saveLocked(); err != nil && ts.log != nil {
+		ts.log("saving sandbox state", "err", err.Error())
+	}
 }
 
 // clientAuth checks the app's HTTP Basic credentials (cafe24.md §1).

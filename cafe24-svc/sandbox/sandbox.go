@@ -60,6 +60,9 @@ type Config struct {
 	// (AccessTokenTTL, RefreshTokenTTL).
 	AccessTokenTTL, RefreshTokenTTL time.Duration
 	Logger                          *slog.Logger
+	// StateFile keeps issued tokens across restarts, as a real mall does;
+	// empty keeps them in memory only.
+	StateFile string
 }
 
 // Sandbox is the Cafe24 imitation. It is an http.Handler.
@@ -116,6 +119,12 @@ func New(cfg Config) (*Sandbox, error) {
 		log:   cfg.Logger,
 	}
 	s.tokens = newTokenStore()
+	s.tokens.log = s.log.Warn
+	if cfg.StateFile != "" {
+		if err := s.tokens.load(cfg.StateFile); err != nil {
+			return nil, fmt.Errorf("sandbox: %w", err)
+		}
+	}
 	for _, mc := range cfg.Malls {
 		if !mallIDPattern.MatchString(mc.ID) {
 			return nil, fmt.Errorf("sandbox: mall id %q: want lower-case letters, digits and dashes", mc.ID)

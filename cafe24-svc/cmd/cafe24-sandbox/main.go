@@ -53,6 +53,7 @@ func run(ctx context.Context, args []string, log *slog.Logger) error {
 	clientSecret := fs.String("client-secret", "hlog-dev-secret", "client secret of the registered app; prefer HLOG_CLIENT_SECRET")
 	accessTTL := fs.Duration("access-token-ttl", sandbox.AccessTokenTTL, "access token lifetime on the sandbox clock")
 	refreshTTL := fs.Duration("refresh-token-ttl", sandbox.RefreshTokenTTL, "refresh token lifetime on the sandbox clock")
+	stateFile := fs.String("state-file", "", "file that keeps issued tokens across restarts; empty keeps them in memory")
 	if err := kit.ParseFlags(fs, args); err != nil {
 		return err
 	}
@@ -65,6 +66,7 @@ func run(ctx context.Context, args []string, log *slog.Logger) error {
 		AccessTokenTTL:  *accessTTL,
 		RefreshTokenTTL: *refreshTTL,
 		Logger:          log,
+		StateFile:       *stateFile,
 	}
 	if *clockFlag != "" {
 		t, err := time.Parse(time.RFC3339, *clockFlag)

@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -374,10 +373,4 @@ func checksums(t *testing.T, db *sql.DB) map[string]string {
 		t.Fatalf("only tables %v", tables)
 	}
 	return out
-}
-
-func init() {
-	// The test binaries are built once per run from the workspace; keep the
-	// build's output out of the way of go test's own cache.
-	_ = os.Setenv("GOFLAGS", "-buildvcs=false")
 }

@@ -137,9 +137,15 @@ type Cafe24Credentials struct {
 	RefreshToken          string                 `protobuf:"bytes,6,opt,name=refresh_token,json=refreshToken,proto3" json:"refresh_token,omitempty"`
 	RefreshTokenExpiresAt *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=refresh_token_expires_at,json=refreshTokenExpiresAt,proto3" json:"refresh_token_expires_at,omitempty"`
 	// Scopes granted with the token pair, e.g. "mall.read_order".
-	Scopes        []string `protobuf:"bytes,8,rep,name=scopes,proto3" json:"scopes,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Scopes []string `protobuf:"bytes,8,rep,name=scopes,proto3" json:"scopes,omitempty"`
+	// An authorization code from Cafe24's consent redirect, with the
+	// redirect_uri it was issued for. When set and no token pair is present,
+	// CheckCredentials exchanges it (codes are single-use and live one minute)
+	// and returns the token pair in rotated_credentials.
+	AuthorizationCode string `protobuf:"bytes,9,opt,name=authorization_code,json=authorizationCode,proto3" json:"authorization_code,omitempty"`
+	RedirectUri       string `protobuf:"bytes,10,opt,name=redirect_uri,json=redirectUri,proto3" json:"redirect_uri,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *Cafe24Credentials) Reset() {
@@ -226,6 +232,20 @@ func (x *Cafe24Credentials) GetScopes() []string {
 		return x.Scopes
 	}
 	return nil
+}
+
+func (x *Cafe24Credentials) GetAuthorizationCode() string {
+	if x != nil {
+		return x.AuthorizationCode
+	}
+	return ""
+}
+
+func (x *Cafe24Credentials) GetRedirectUri() string {
+	if x != nil {
+		return x.RedirectUri
+	}
+	return ""
 }
 
 // SmartstoreCredentials are a Naver Commerce API application.
@@ -373,7 +393,7 @@ const file_hlog_collector_v1_credentials_proto_rawDesc = "" +
 	"smartstore\x128\n" +
 	"\x04ably\x18\x03 \x01(\v2\".hlog.collector.v1.AblyCredentialsH\x00R\x04ablyB\n" +
 	"\n" +
-	"\bplatform\"\xf6\x02\n" +
+	"\bplatform\"\xc8\x03\n" +
 	"\x11Cafe24Credentials\x12\x17\n" +
 	"\amall_id\x18\x01 \x01(\tR\x06mallId\x12\x1b\n" +
 	"\tclient_id\x18\x02 \x01(\tR\bclientId\x12#\n" +
@@ -382,7 +402,10 @@ const file_hlog_collector_v1_credentials_proto_rawDesc = "" +
 	"\x17access_token_expires_at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x14accessTokenExpiresAt\x12#\n" +
 	"\rrefresh_token\x18\x06 \x01(\tR\frefreshToken\x12S\n" +
 	"\x18refresh_token_expires_at\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\x15refreshTokenExpiresAt\x12\x16\n" +
-	"\x06scopes\x18\b \x03(\tR\x06scopes\"x\n" +
+	"\x06scopes\x18\b \x03(\tR\x06scopes\x12-\n" +
+	"\x12authorization_code\x18\t \x01(\tR\x11authorizationCode\x12!\n" +
+	"\fredirect_uri\x18\n" +
+	" \x01(\tR\vredirectUri\"x\n" +
 	"\x15SmartstoreCredentials\x12\x1b\n" +
 	"\tclient_id\x18\x01 \x01(\tR\bclientId\x12#\n" +
 	"\rclient_secret\x18\x02 \x01(\tR\fclientSecret\x12\x1d\n" +

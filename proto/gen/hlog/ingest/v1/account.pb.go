@@ -451,6 +451,102 @@ func (*RemoveAccountResponse) Descriptor() ([]byte, []int) {
 	return file_hlog_ingest_v1_account_proto_rawDescGZIP(), []int{6}
 }
 
+type ReconnectAccountRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	AccountId     string                 `protobuf:"bytes,1,opt,name=account_id,json=accountId,proto3" json:"account_id,omitempty"`
+	Credentials   *v11.Credentials       `protobuf:"bytes,2,opt,name=credentials,proto3" json:"credentials,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReconnectAccountRequest) Reset() {
+	*x = ReconnectAccountRequest{}
+	mi := &file_hlog_ingest_v1_account_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReconnectAccountRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReconnectAccountRequest) ProtoMessage() {}
+
+func (x *ReconnectAccountRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_hlog_ingest_v1_account_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReconnectAccountRequest.ProtoReflect.Descriptor instead.
+func (*ReconnectAccountRequest) Descriptor() ([]byte, []int) {
+	return file_hlog_ingest_v1_account_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *ReconnectAccountRequest) GetAccountId() string {
+	if x != nil {
+		return x.AccountId
+	}
+	return ""
+}
+
+func (x *ReconnectAccountRequest) GetCredentials() *v11.Credentials {
+	if x != nil {
+		return x.Credentials
+	}
+	return nil
+}
+
+type ReconnectAccountResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Account       *Account               `protobuf:"bytes,1,opt,name=account,proto3" json:"account,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReconnectAccountResponse) Reset() {
+	*x = ReconnectAccountResponse{}
+	mi := &file_hlog_ingest_v1_account_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReconnectAccountResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReconnectAccountResponse) ProtoMessage() {}
+
+func (x *ReconnectAccountResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_hlog_ingest_v1_account_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReconnectAccountResponse.ProtoReflect.Descriptor instead.
+func (*ReconnectAccountResponse) Descriptor() ([]byte, []int) {
+	return file_hlog_ingest_v1_account_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *ReconnectAccountResponse) GetAccount() *Account {
+	if x != nil {
+		return x.Account
+	}
+	return nil
+}
+
 var File_hlog_ingest_v1_account_proto protoreflect.FileDescriptor
 
 const file_hlog_ingest_v1_account_proto_rawDesc = "" +
@@ -481,16 +577,23 @@ const file_hlog_ingest_v1_account_proto_rawDesc = "" +
 	"\x14RemoveAccountRequest\x12\x1d\n" +
 	"\n" +
 	"account_id\x18\x01 \x01(\tR\taccountId\"\x17\n" +
-	"\x15RemoveAccountResponse*k\n" +
+	"\x15RemoveAccountResponse\"z\n" +
+	"\x17ReconnectAccountRequest\x12\x1d\n" +
+	"\n" +
+	"account_id\x18\x01 \x01(\tR\taccountId\x12@\n" +
+	"\vcredentials\x18\x02 \x01(\v2\x1e.hlog.collector.v1.CredentialsR\vcredentials\"M\n" +
+	"\x18ReconnectAccountResponse\x121\n" +
+	"\aaccount\x18\x01 \x01(\v2\x17.hlog.ingest.v1.AccountR\aaccount*k\n" +
 	"\rAccountStatus\x12\x1e\n" +
 	"\x1aACCOUNT_STATUS_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15ACCOUNT_STATUS_ACTIVE\x10\x01\x12\x1f\n" +
-	"\x1bACCOUNT_STATUS_NEEDS_SELLER\x10\x022\x9e\x02\n" +
+	"\x1bACCOUNT_STATUS_NEEDS_SELLER\x10\x022\x85\x03\n" +
 	"\x0eAccountService\x12S\n" +
 	"\n" +
 	"AddAccount\x12!.hlog.ingest.v1.AddAccountRequest\x1a\".hlog.ingest.v1.AddAccountResponse\x12Y\n" +
 	"\fListAccounts\x12#.hlog.ingest.v1.ListAccountsRequest\x1a$.hlog.ingest.v1.ListAccountsResponse\x12\\\n" +
-	"\rRemoveAccount\x12$.hlog.ingest.v1.RemoveAccountRequest\x1a%.hlog.ingest.v1.RemoveAccountResponseB,Z*hlog.dev/proto/gen/hlog/ingest/v1;ingestv1b\x06proto3"
+	"\rRemoveAccount\x12$.hlog.ingest.v1.RemoveAccountRequest\x1a%.hlog.ingest.v1.RemoveAccountResponse\x12e\n" +
+	"\x10ReconnectAccount\x12'.hlog.ingest.v1.ReconnectAccountRequest\x1a(.hlog.ingest.v1.ReconnectAccountResponseB,Z*hlog.dev/proto/gen/hlog/ingest/v1;ingestv1b\x06proto3"
 
 var (
 	file_hlog_ingest_v1_account_proto_rawDescOnce sync.Once
@@ -505,41 +608,47 @@ func file_hlog_ingest_v1_account_proto_rawDescGZIP() []byte {
 }
 
 var file_hlog_ingest_v1_account_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_hlog_ingest_v1_account_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
+var file_hlog_ingest_v1_account_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
 var file_hlog_ingest_v1_account_proto_goTypes = []any{
-	(AccountStatus)(0),            // 0: hlog.ingest.v1.AccountStatus
-	(*Account)(nil),               // 1: hlog.ingest.v1.Account
-	(*AddAccountRequest)(nil),     // 2: hlog.ingest.v1.AddAccountRequest
-	(*AddAccountResponse)(nil),    // 3: hlog.ingest.v1.AddAccountResponse
-	(*ListAccountsRequest)(nil),   // 4: hlog.ingest.v1.ListAccountsRequest
-	(*ListAccountsResponse)(nil),  // 5: hlog.ingest.v1.ListAccountsResponse
-	(*RemoveAccountRequest)(nil),  // 6: hlog.ingest.v1.RemoveAccountRequest
-	(*RemoveAccountResponse)(nil), // 7: hlog.ingest.v1.RemoveAccountResponse
-	(v1.Platform)(0),              // 8: hlog.commerce.v1.Platform
-	(*timestamppb.Timestamp)(nil), // 9: google.protobuf.Timestamp
-	(*v11.Credentials)(nil),       // 10: hlog.collector.v1.Credentials
+	(AccountStatus)(0),               // 0: hlog.ingest.v1.AccountStatus
+	(*Account)(nil),                  // 1: hlog.ingest.v1.Account
+	(*AddAccountRequest)(nil),        // 2: hlog.ingest.v1.AddAccountRequest
+	(*AddAccountResponse)(nil),       // 3: hlog.ingest.v1.AddAccountResponse
+	(*ListAccountsRequest)(nil),      // 4: hlog.ingest.v1.ListAccountsRequest
+	(*ListAccountsResponse)(nil),     // 5: hlog.ingest.v1.ListAccountsResponse
+	(*RemoveAccountRequest)(nil),     // 6: hlog.ingest.v1.RemoveAccountRequest
+	(*RemoveAccountResponse)(nil),    // 7: hlog.ingest.v1.RemoveAccountResponse
+	(*ReconnectAccountRequest)(nil),  // 8: hlog.ingest.v1.ReconnectAccountRequest
+	(*ReconnectAccountResponse)(nil), // 9: hlog.ingest.v1.ReconnectAccountResponse
+	(v1.Platform)(0),                 // 10: hlog.commerce.v1.Platform
+	(*timestamppb.Timestamp)(nil),    // 11: google.protobuf.Timestamp
+	(*v11.Credentials)(nil),          // 12: hlog.collector.v1.Credentials
 }
 var file_hlog_ingest_v1_account_proto_depIdxs = []int32{
-	8,  // 0: hlog.ingest.v1.Account.platform:type_name -> hlog.commerce.v1.Platform
+	10, // 0: hlog.ingest.v1.Account.platform:type_name -> hlog.commerce.v1.Platform
 	0,  // 1: hlog.ingest.v1.Account.status:type_name -> hlog.ingest.v1.AccountStatus
-	9,  // 2: hlog.ingest.v1.Account.created_at:type_name -> google.protobuf.Timestamp
-	9,  // 3: hlog.ingest.v1.Account.last_success_at:type_name -> google.protobuf.Timestamp
-	9,  // 4: hlog.ingest.v1.Account.next_sync_at:type_name -> google.protobuf.Timestamp
-	8,  // 5: hlog.ingest.v1.AddAccountRequest.platform:type_name -> hlog.commerce.v1.Platform
-	10, // 6: hlog.ingest.v1.AddAccountRequest.credentials:type_name -> hlog.collector.v1.Credentials
+	11, // 2: hlog.ingest.v1.Account.created_at:type_name -> google.protobuf.Timestamp
+	11, // 3: hlog.ingest.v1.Account.last_success_at:type_name -> google.protobuf.Timestamp
+	11, // 4: hlog.ingest.v1.Account.next_sync_at:type_name -> google.protobuf.Timestamp
+	10, // 5: hlog.ingest.v1.AddAccountRequest.platform:type_name -> hlog.commerce.v1.Platform
+	12, // 6: hlog.ingest.v1.AddAccountRequest.credentials:type_name -> hlog.collector.v1.Credentials
 	1,  // 7: hlog.ingest.v1.AddAccountResponse.account:type_name -> hlog.ingest.v1.Account
 	1,  // 8: hlog.ingest.v1.ListAccountsResponse.accounts:type_name -> hlog.ingest.v1.Account
-	2,  // 9: hlog.ingest.v1.AccountService.AddAccount:input_type -> hlog.ingest.v1.AddAccountRequest
-	4,  // 10: hlog.ingest.v1.AccountService.ListAccounts:input_type -> hlog.ingest.v1.ListAccountsRequest
-	6,  // 11: hlog.ingest.v1.AccountService.RemoveAccount:input_type -> hlog.ingest.v1.RemoveAccountRequest
-	3,  // 12: hlog.ingest.v1.AccountService.AddAccount:output_type -> hlog.ingest.v1.AddAccountResponse
-	5,  // 13: hlog.ingest.v1.AccountService.ListAccounts:output_type -> hlog.ingest.v1.ListAccountsResponse
-	7,  // 14: hlog.ingest.v1.AccountService.RemoveAccount:output_type -> hlog.ingest.v1.RemoveAccountResponse
-	12, // [12:15] is the sub-list for method output_type
-	9,  // [9:12] is the sub-list for method input_type
-	9,  // [9:9] is the sub-list for extension type_name
-	9,  // [9:9] is the sub-list for extension extendee
-	0,  // [0:9] is the sub-list for field type_name
+	12, // 9: hlog.ingest.v1.ReconnectAccountRequest.credentials:type_name -> hlog.collector.v1.Credentials
+	1,  // 10: hlog.ingest.v1.ReconnectAccountResponse.account:type_name -> hlog.ingest.v1.Account
+	2,  // 11: hlog.ingest.v1.AccountService.AddAccount:input_type -> hlog.ingest.v1.AddAccountRequest
+	4,  // 12: hlog.ingest.v1.AccountService.ListAccounts:input_type -> hlog.ingest.v1.ListAccountsRequest
+	6,  // 13: hlog.ingest.v1.AccountService.RemoveAccount:input_type -> hlog.ingest.v1.RemoveAccountRequest
+	8,  // 14: hlog.ingest.v1.AccountService.ReconnectAccount:input_type -> hlog.ingest.v1.ReconnectAccountRequest
+	3,  // 15: hlog.ingest.v1.AccountService.AddAccount:output_type -> hlog.ingest.v1.AddAccountResponse
+	5,  // 16: hlog.ingest.v1.AccountService.ListAccounts:output_type -> hlog.ingest.v1.ListAccountsResponse
+	7,  // 17: hlog.ingest.v1.AccountService.RemoveAccount:output_type -> hlog.ingest.v1.RemoveAccountResponse
+	9,  // 18: hlog.ingest.v1.AccountService.ReconnectAccount:output_type -> hlog.ingest.v1.ReconnectAccountResponse
+	15, // [15:19] is the sub-list for method output_type
+	11, // [11:15] is the sub-list for method input_type
+	11, // [11:11] is the sub-list for extension type_name
+	11, // [11:11] is the sub-list for extension extendee
+	0,  // [0:11] is the sub-list for field type_name
 }
 
 func init() { file_hlog_ingest_v1_account_proto_init() }
@@ -553,7 +662,7 @@ func file_hlog_ingest_v1_account_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_hlog_ingest_v1_account_proto_rawDesc), len(file_hlog_ingest_v1_account_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   7,
+			NumMessages:   9,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

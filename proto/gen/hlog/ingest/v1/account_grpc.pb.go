@@ -19,9 +19,10 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	AccountService_AddAccount_FullMethodName    = "/hlog.ingest.v1.AccountService/AddAccount"
-	AccountService_ListAccounts_FullMethodName  = "/hlog.ingest.v1.AccountService/ListAccounts"
-	AccountService_RemoveAccount_FullMethodName = "/hlog.ingest.v1.AccountService/RemoveAccount"
+	AccountService_AddAccount_FullMethodName       = "/hlog.ingest.v1.AccountService/AddAccount"
+	AccountService_ListAccounts_FullMethodName     = "/hlog.ingest.v1.AccountService/ListAccounts"
+	AccountService_RemoveAccount_FullMethodName    = "/hlog.ingest.v1.AccountService/RemoveAccount"
+	AccountService_ReconnectAccount_FullMethodName = "/hlog.ingest.v1.AccountService/ReconnectAccount"
 )
 
 // AccountServiceClient is the client API for AccountService service.
@@ -39,6 +40,11 @@ type AccountServiceClient interface {
 	// RemoveAccount deletes an account, its credentials and its schedule.
 	// Collected sales data of the account is deleted with it.
 	RemoveAccount(ctx context.Context, in *RemoveAccountRequest, opts ...grpc.CallOption) (*RemoveAccountResponse, error)
+	// ReconnectAccount replaces an account's credentials after checking them
+	// with the collector (a new Cafe24 authorization, a new Ably password). The
+	// new credentials must reach the same platform account. The account becomes
+	// active again and a sync is queued.
+	ReconnectAccount(ctx context.Context, in *ReconnectAccountRequest, opts ...grpc.CallOption) (*ReconnectAccountResponse, error)
 }
 
 type accountServiceClient struct {
@@ -79,6 +85,16 @@ func (c *accountServiceClient) RemoveAccount(ctx context.Context, in *RemoveAcco
 	return out, nil
 }
 
+func (c *accountServiceClient) ReconnectAccount(ctx context.Context, in *ReconnectAccountRequest, opts ...grpc.CallOption) (*ReconnectAccountResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ReconnectAccountResponse)
+	err := c.cc.Invoke(ctx, AccountService_ReconnectAccount_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AccountServiceServer is the server API for AccountService service.
 // All implementations must embed UnimplementedAccountServiceServer
 // for forward compatibility.
@@ -94,6 +110,11 @@ type AccountServiceServer interface {
 	// RemoveAccount deletes an account, its credentials and its schedule.
 	// Collected sales data of the account is deleted with it.
 	RemoveAccount(context.Context, *RemoveAccountRequest) (*RemoveAccountResponse, error)
+	// ReconnectAccount replaces an account's credentials after checking them
+	// with the collector (a new Cafe24 authorization, a new Ably password). The
+	// new credentials must reach the same platform account. The account becomes
+	// active again and a sync is queued.
+	ReconnectAccount(context.Context, *ReconnectAccountRequest) (*ReconnectAccountResponse, error)
 	mustEmbedUnimplementedAccountServiceServer()
 }
 
@@ -112,6 +133,9 @@ func (UnimplementedAccountServiceServer) ListAccounts(context.Context, *ListAcco
 }
 func (UnimplementedAccountServiceServer) RemoveAccount(context.Context, *RemoveAccountRequest) (*RemoveAccountResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method RemoveAccount not implemented")
+}
+func (UnimplementedAccountServiceServer) ReconnectAccount(context.Context, *ReconnectAccountRequest) (*ReconnectAccountResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ReconnectAccount not implemented")
 }
 func (UnimplementedAccountServiceServer) mustEmbedUnimplementedAccountServiceServer() {}
 func (UnimplementedAccountServiceServer) testEmbeddedByValue()                        {}
@@ -188,6 +212,24 @@ func _AccountService_RemoveAccount_Handler(srv interface{}, ctx context.Context,
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AccountService_ReconnectAccount_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ReconnectAccountRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AccountServiceServer).ReconnectAccount(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AccountService_ReconnectAccount_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AccountServiceServer).ReconnectAccount(ctx, req.(*ReconnectAccountRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // AccountService_ServiceDesc is the grpc.ServiceDesc for AccountService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -206,6 +248,10 @@ var AccountService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "RemoveAccount",
 			Handler:    _AccountService_RemoveAccount_Handler,
+		},
+		{
+			MethodName: "ReconnectAccount",
+			Handler:    _AccountService_ReconnectAccount_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -9,6 +9,7 @@ package salesv1
 import (
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	v1 "hlog.dev/proto/gen/hlog/commerce/v1"
 	reflect "reflect"
 	sync "sync"
@@ -130,6 +131,72 @@ func (x Granularity) Number() protoreflect.EnumNumber {
 // Deprecated: Use Granularity.Descriptor instead.
 func (Granularity) EnumDescriptor() ([]byte, []int) {
 	return file_hlog_sales_v1_sales_proto_rawDescGZIP(), []int{1}
+}
+
+// LineClaimFilter narrows order lines by their claims.
+type LineClaimFilter int32
+
+const (
+	// Every line.
+	LineClaimFilter_LINE_CLAIM_FILTER_UNSPECIFIED LineClaimFilter = 0
+	// Lines with any claim (requested, in progress or completed).
+	LineClaimFilter_LINE_CLAIM_FILTER_ANY_CLAIM LineClaimFilter = 1
+	LineClaimFilter_LINE_CLAIM_FILTER_CANCEL    LineClaimFilter = 2
+	LineClaimFilter_LINE_CLAIM_FILTER_RETURN    LineClaimFilter = 3
+	LineClaimFilter_LINE_CLAIM_FILTER_EXCHANGE  LineClaimFilter = 4
+	// Lines with a refunded amount.
+	LineClaimFilter_LINE_CLAIM_FILTER_REFUNDED LineClaimFilter = 5
+	// Lines without any claim.
+	LineClaimFilter_LINE_CLAIM_FILTER_NONE LineClaimFilter = 6
+)
+
+// Enum value maps for LineClaimFilter.
+var (
+	LineClaimFilter_name = map[int32]string{
+		0: "LINE_CLAIM_FILTER_UNSPECIFIED",
+		1: "LINE_CLAIM_FILTER_ANY_CLAIM",
+		2: "LINE_CLAIM_FILTER_CANCEL",
+		3: "LINE_CLAIM_FILTER_RETURN",
+		4: "LINE_CLAIM_FILTER_EXCHANGE",
+		5: "LINE_CLAIM_FILTER_REFUNDED",
+		6: "LINE_CLAIM_FILTER_NONE",
+	}
+	LineClaimFilter_value = map[string]int32{
+		"LINE_CLAIM_FILTER_UNSPECIFIED": 0,
+		"LINE_CLAIM_FILTER_ANY_CLAIM":   1,
+		"LINE_CLAIM_FILTER_CANCEL":      2,
+		"LINE_CLAIM_FILTER_RETURN":      3,
+		"LINE_CLAIM_FILTER_EXCHANGE":    4,
+		"LINE_CLAIM_FILTER_REFUNDED":    5,
+		"LINE_CLAIM_FILTER_NONE":        6,
+	}
+)
+
+func (x LineClaimFilter) Enum() *LineClaimFilter {
+	p := new(LineClaimFilter)
+	*p = x
+	return p
+}
+
+func (x LineClaimFilter) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (LineClaimFilter) Descriptor() protoreflect.EnumDescriptor {
+	return file_hlog_sales_v1_sales_proto_enumTypes[2].Descriptor()
+}
+
+func (LineClaimFilter) Type() protoreflect.EnumType {
+	return &file_hlog_sales_v1_sales_proto_enumTypes[2]
+}
+
+func (x LineClaimFilter) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use LineClaimFilter.Descriptor instead.
+func (LineClaimFilter) EnumDescriptor() ([]byte, []int) {
+	return file_hlog_sales_v1_sales_proto_rawDescGZIP(), []int{2}
 }
 
 // Totals are the sales figures of one period or bucket.
@@ -877,11 +944,639 @@ func (x *ProductSales) GetTotals() *Totals {
 	return nil
 }
 
+type GetPlatformSplitRequest struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	StartDate string                 `protobuf:"bytes,1,opt,name=start_date,json=startDate,proto3" json:"start_date,omitempty"`
+	EndDate   string                 `protobuf:"bytes,2,opt,name=end_date,json=endDate,proto3" json:"end_date,omitempty"`
+	Basis     Basis                  `protobuf:"varint,3,opt,name=basis,proto3,enum=hlog.sales.v1.Basis" json:"basis,omitempty"`
+	// Split each platform further by account.
+	ByAccount     bool `protobuf:"varint,4,opt,name=by_account,json=byAccount,proto3" json:"by_account,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetPlatformSplitRequest) Reset() {
+	*x = GetPlatformSplitRequest{}
+	mi := &file_hlog_sales_v1_sales_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetPlatformSplitRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetPlatformSplitRequest) ProtoMessage() {}
+
+func (x *GetPlatformSplitRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_hlog_sales_v1_sales_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetPlatformSplitRequest.ProtoReflect.Descriptor instead.
+func (*GetPlatformSplitRequest) Descriptor() ([]byte, []int) {
+	return file_hlog_sales_v1_sales_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *GetPlatformSplitRequest) GetStartDate() string {
+	if x != nil {
+		return x.StartDate
+	}
+	return ""
+}
+
+func (x *GetPlatformSplitRequest) GetEndDate() string {
+	if x != nil {
+		return x.EndDate
+	}
+	return ""
+}
+
+func (x *GetPlatformSplitRequest) GetBasis() Basis {
+	if x != nil {
+		return x.Basis
+	}
+	return Basis_BASIS_UNSPECIFIED
+}
+
+func (x *GetPlatformSplitRequest) GetByAccount() bool {
+	if x != nil {
+		return x.ByAccount
+	}
+	return false
+}
+
+type GetPlatformSplitResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// One row per platform (or account) that has any figure in the period,
+	// largest net first.
+	Rows          []*PlatformSales `protobuf:"bytes,1,rep,name=rows,proto3" json:"rows,omitempty"`
+	TimeZone      string           `protobuf:"bytes,2,opt,name=time_zone,json=timeZone,proto3" json:"time_zone,omitempty"`
+	CurrencyCode  string           `protobuf:"bytes,3,opt,name=currency_code,json=currencyCode,proto3" json:"currency_code,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetPlatformSplitResponse) Reset() {
+	*x = GetPlatformSplitResponse{}
+	mi := &file_hlog_sales_v1_sales_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetPlatformSplitResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetPlatformSplitResponse) ProtoMessage() {}
+
+func (x *GetPlatformSplitResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_hlog_sales_v1_sales_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetPlatformSplitResponse.ProtoReflect.Descriptor instead.
+func (*GetPlatformSplitResponse) Descriptor() ([]byte, []int) {
+	return file_hlog_sales_v1_sales_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *GetPlatformSplitResponse) GetRows() []*PlatformSales {
+	if x != nil {
+		return x.Rows
+	}
+	return nil
+}
+
+func (x *GetPlatformSplitResponse) GetTimeZone() string {
+	if x != nil {
+		return x.TimeZone
+	}
+	return ""
+}
+
+func (x *GetPlatformSplitResponse) GetCurrencyCode() string {
+	if x != nil {
+		return x.CurrencyCode
+	}
+	return ""
+}
+
+// PlatformSales is one platform's (or one account's) share of a period.
+type PlatformSales struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Platform v1.Platform            `protobuf:"varint,1,opt,name=platform,proto3,enum=hlog.commerce.v1.Platform" json:"platform,omitempty"`
+	// Set when split by account.
+	AccountId          string  `protobuf:"bytes,2,opt,name=account_id,json=accountId,proto3" json:"account_id,omitempty"`
+	AccountDisplayName string  `protobuf:"bytes,3,opt,name=account_display_name,json=accountDisplayName,proto3" json:"account_display_name,omitempty"`
+	Totals             *Totals `protobuf:"bytes,4,opt,name=totals,proto3" json:"totals,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
+}
+
+func (x *PlatformSales) Reset() {
+	*x = PlatformSales{}
+	mi := &file_hlog_sales_v1_sales_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PlatformSales) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PlatformSales) ProtoMessage() {}
+
+func (x *PlatformSales) ProtoReflect() protoreflect.Message {
+	mi := &file_hlog_sales_v1_sales_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PlatformSales.ProtoReflect.Descriptor instead.
+func (*PlatformSales) Descriptor() ([]byte, []int) {
+	return file_hlog_sales_v1_sales_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *PlatformSales) GetPlatform() v1.Platform {
+	if x != nil {
+		return x.Platform
+	}
+	return v1.Platform(0)
+}
+
+func (x *PlatformSales) GetAccountId() string {
+	if x != nil {
+		return x.AccountId
+	}
+	return ""
+}
+
+func (x *PlatformSales) GetAccountDisplayName() string {
+	if x != nil {
+		return x.AccountDisplayName
+	}
+	return ""
+}
+
+func (x *PlatformSales) GetTotals() *Totals {
+	if x != nil {
+		return x.Totals
+	}
+	return nil
+}
+
+type ListOrderLinesRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Lines whose day (payment day for BASIS_PAYMENT_DATE, order day for
+	// BASIS_ORDER_DATE) is within the period, inclusive.
+	StartDate string        `protobuf:"bytes,1,opt,name=start_date,json=startDate,proto3" json:"start_date,omitempty"`
+	EndDate   string        `protobuf:"bytes,2,opt,name=end_date,json=endDate,proto3" json:"end_date,omitempty"`
+	Basis     Basis         `protobuf:"varint,3,opt,name=basis,proto3,enum=hlog.sales.v1.Basis" json:"basis,omitempty"`
+	Platforms []v1.Platform `protobuf:"varint,4,rep,packed,name=platforms,proto3,enum=hlog.commerce.v1.Platform" json:"platforms,omitempty"`
+	// Only lines of this account of the seller.
+	AccountId string `protobuf:"bytes,5,opt,name=account_id,json=accountId,proto3" json:"account_id,omitempty"`
+	// Case-insensitive match on product name, option name, order id or line id.
+	Query string `protobuf:"bytes,6,opt,name=query,proto3" json:"query,omitempty"`
+	// Only lines in these statuses; empty means any.
+	Statuses    []v1.OrderStatus `protobuf:"varint,7,rep,packed,name=statuses,proto3,enum=hlog.commerce.v1.OrderStatus" json:"statuses,omitempty"`
+	ClaimFilter LineClaimFilter  `protobuf:"varint,8,opt,name=claim_filter,json=claimFilter,proto3,enum=hlog.sales.v1.LineClaimFilter" json:"claim_filter,omitempty"`
+	// 1..500; 0 means 50.
+	PageSize int32 `protobuf:"varint,9,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// From next_page_token of the previous page, with the same filters.
+	PageToken     string `protobuf:"bytes,10,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListOrderLinesRequest) Reset() {
+	*x = ListOrderLinesRequest{}
+	mi := &file_hlog_sales_v1_sales_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListOrderLinesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListOrderLinesRequest) ProtoMessage() {}
+
+func (x *ListOrderLinesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_hlog_sales_v1_sales_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListOrderLinesRequest.ProtoReflect.Descriptor instead.
+func (*ListOrderLinesRequest) Descriptor() ([]byte, []int) {
+	return file_hlog_sales_v1_sales_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *ListOrderLinesRequest) GetStartDate() string {
+	if x != nil {
+		return x.StartDate
+	}
+	return ""
+}
+
+func (x *ListOrderLinesRequest) GetEndDate() string {
+	if x != nil {
+		return x.EndDate
+	}
+	return ""
+}
+
+func (x *ListOrderLinesRequest) GetBasis() Basis {
+	if x != nil {
+		return x.Basis
+	}
+	return Basis_BASIS_UNSPECIFIED
+}
+
+func (x *ListOrderLinesRequest) GetPlatforms() []v1.Platform {
+	if x != nil {
+		return x.Platforms
+	}
+	return nil
+}
+
+func (x *ListOrderLinesRequest) GetAccountId() string {
+	if x != nil {
+		return x.AccountId
+	}
+	return ""
+}
+
+func (x *ListOrderLinesRequest) GetQuery() string {
+	if x != nil {
+		return x.Query
+	}
+	return ""
+}
+
+func (x *ListOrderLinesRequest) GetStatuses() []v1.OrderStatus {
+	if x != nil {
+		return x.Statuses
+	}
+	return nil
+}
+
+func (x *ListOrderLinesRequest) GetClaimFilter() LineClaimFilter {
+	if x != nil {
+		return x.ClaimFilter
+	}
+	return LineClaimFilter_LINE_CLAIM_FILTER_UNSPECIFIED
+}
+
+func (x *ListOrderLinesRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListOrderLinesRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+type ListOrderLinesResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Lines []*OrderLineRow        `protobuf:"bytes,1,rep,name=lines,proto3" json:"lines,omitempty"`
+	// Empty on the last page.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	// Lines matching the filters, over all pages.
+	TotalCount    int64  `protobuf:"varint,3,opt,name=total_count,json=totalCount,proto3" json:"total_count,omitempty"`
+	TimeZone      string `protobuf:"bytes,4,opt,name=time_zone,json=timeZone,proto3" json:"time_zone,omitempty"`
+	CurrencyCode  string `protobuf:"bytes,5,opt,name=currency_code,json=currencyCode,proto3" json:"currency_code,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListOrderLinesResponse) Reset() {
+	*x = ListOrderLinesResponse{}
+	mi := &file_hlog_sales_v1_sales_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListOrderLinesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListOrderLinesResponse) ProtoMessage() {}
+
+func (x *ListOrderLinesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_hlog_sales_v1_sales_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListOrderLinesResponse.ProtoReflect.Descriptor instead.
+func (*ListOrderLinesResponse) Descriptor() ([]byte, []int) {
+	return file_hlog_sales_v1_sales_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *ListOrderLinesResponse) GetLines() []*OrderLineRow {
+	if x != nil {
+		return x.Lines
+	}
+	return nil
+}
+
+func (x *ListOrderLinesResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+func (x *ListOrderLinesResponse) GetTotalCount() int64 {
+	if x != nil {
+		return x.TotalCount
+	}
+	return 0
+}
+
+func (x *ListOrderLinesResponse) GetTimeZone() string {
+	if x != nil {
+		return x.TimeZone
+	}
+	return ""
+}
+
+func (x *ListOrderLinesResponse) GetCurrencyCode() string {
+	if x != nil {
+		return x.CurrencyCode
+	}
+	return ""
+}
+
+// OrderLineRow is one order line as the seller sees it.
+type OrderLineRow struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	Platform        v1.Platform            `protobuf:"varint,1,opt,name=platform,proto3,enum=hlog.commerce.v1.Platform" json:"platform,omitempty"`
+	AccountId       string                 `protobuf:"bytes,2,opt,name=account_id,json=accountId,proto3" json:"account_id,omitempty"`
+	OrderSourceId   string                 `protobuf:"bytes,3,opt,name=order_source_id,json=orderSourceId,proto3" json:"order_source_id,omitempty"`
+	LineSourceId    string                 `protobuf:"bytes,4,opt,name=line_source_id,json=lineSourceId,proto3" json:"line_source_id,omitempty"`
+	ProductSourceId string                 `protobuf:"bytes,5,opt,name=product_source_id,json=productSourceId,proto3" json:"product_source_id,omitempty"`
+	ProductName     string                 `protobuf:"bytes,6,opt,name=product_name,json=productName,proto3" json:"product_name,omitempty"`
+	OptionSourceId  string                 `protobuf:"bytes,7,opt,name=option_source_id,json=optionSourceId,proto3" json:"option_source_id,omitempty"`
+	OptionName      string                 `protobuf:"bytes,8,opt,name=option_name,json=optionName,proto3" json:"option_name,omitempty"`
+	Quantity        int32                  `protobuf:"varint,9,opt,name=quantity,proto3" json:"quantity,omitempty"`
+	Status          v1.OrderStatus         `protobuf:"varint,10,opt,name=status,proto3,enum=hlog.commerce.v1.OrderStatus" json:"status,omitempty"`
+	// The platform's own status text or code.
+	RawStatus string                 `protobuf:"bytes,11,opt,name=raw_status,json=rawStatus,proto3" json:"raw_status,omitempty"`
+	OrderedAt *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=ordered_at,json=orderedAt,proto3" json:"ordered_at,omitempty"`
+	PaidAt    *timestamppb.Timestamp `protobuf:"bytes,13,opt,name=paid_at,json=paidAt,proto3" json:"paid_at,omitempty"`
+	// Local days, "YYYY-MM-DD", in the seller's time zone.
+	OrderDate   string    `protobuf:"bytes,14,opt,name=order_date,json=orderDate,proto3" json:"order_date,omitempty"`
+	PaymentDate string    `protobuf:"bytes,15,opt,name=payment_date,json=paymentDate,proto3" json:"payment_date,omitempty"`
+	Gross       *v1.Money `protobuf:"bytes,16,opt,name=gross,proto3" json:"gross,omitempty"`
+	Discount    *v1.Money `protobuf:"bytes,17,opt,name=discount,proto3" json:"discount,omitempty"`
+	Paid        *v1.Money `protobuf:"bytes,18,opt,name=paid,proto3" json:"paid,omitempty"`
+	// Refunds of completed claims so far.
+	Refunded *v1.Money `protobuf:"bytes,19,opt,name=refunded,proto3" json:"refunded,omitempty"`
+	// Units of completed claims so far.
+	CancelledUnits int32 `protobuf:"varint,20,opt,name=cancelled_units,json=cancelledUnits,proto3" json:"cancelled_units,omitempty"`
+	ReturnedUnits  int32 `protobuf:"varint,21,opt,name=returned_units,json=returnedUnits,proto3" json:"returned_units,omitempty"`
+	ExchangedUnits int32 `protobuf:"varint,22,opt,name=exchanged_units,json=exchangedUnits,proto3" json:"exchanged_units,omitempty"`
+	// True while a claim is requested or in progress.
+	ClaimOpen     bool `protobuf:"varint,23,opt,name=claim_open,json=claimOpen,proto3" json:"claim_open,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *OrderLineRow) Reset() {
+	*x = OrderLineRow{}
+	mi := &file_hlog_sales_v1_sales_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OrderLineRow) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OrderLineRow) ProtoMessage() {}
+
+func (x *OrderLineRow) ProtoReflect() protoreflect.Message {
+	mi := &file_hlog_sales_v1_sales_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OrderLineRow.ProtoReflect.Descriptor instead.
+func (*OrderLineRow) Descriptor() ([]byte, []int) {
+	return file_hlog_sales_v1_sales_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *OrderLineRow) GetPlatform() v1.Platform {
+	if x != nil {
+		return x.Platform
+	}
+	return v1.Platform(0)
+}
+
+func (x *OrderLineRow) GetAccountId() string {
+	if x != nil {
+		return x.AccountId
+	}
+	return ""
+}
+
+func (x *OrderLineRow) GetOrderSourceId() string {
+	if x != nil {
+		return x.OrderSourceId
+	}
+	return ""
+}
+
+func (x *OrderLineRow) GetLineSourceId() string {
+	if x != nil {
+		return x.LineSourceId
+	}
+	return ""
+}
+
+func (x *OrderLineRow) GetProductSourceId() string {
+	if x != nil {
+		return x.ProductSourceId
+	}
+	return ""
+}
+
+func (x *OrderLineRow) GetProductName() string {
+	if x != nil {
+		return x.ProductName
+	}
+	return ""
+}
+
+func (x *OrderLineRow) GetOptionSourceId() string {
+	if x != nil {
+		return x.OptionSourceId
+	}
+	return ""
+}
+
+func (x *OrderLineRow) GetOptionName() string {
+	if x != nil {
+		return x.OptionName
+	}
+	return ""
+}
+
+func (x *OrderLineRow) GetQuantity() int32 {
+	if x != nil {
+		return x.Quantity
+	}
+	return 0
+}
+
+func (x *OrderLineRow) GetStatus() v1.OrderStatus {
+	if x != nil {
+		return x.Status
+	}
+	return v1.OrderStatus(0)
+}
+
+func (x *OrderLineRow) GetRawStatus() string {
+	if x != nil {
+		return x.RawStatus
+	}
+	return ""
+}
+
+func (x *OrderLineRow) GetOrderedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.OrderedAt
+	}
+	return nil
+}
+
+func (x *OrderLineRow) GetPaidAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.PaidAt
+	}
+	return nil
+}
+
+func (x *OrderLineRow) GetOrderDate() string {
+	if x != nil {
+		return x.OrderDate
+	}
+	return ""
+}
+
+func (x *OrderLineRow) GetPaymentDate() string {
+	if x != nil {
+		return x.PaymentDate
+	}
+	return ""
+}
+
+func (x *OrderLineRow) GetGross() *v1.Money {
+	if x != nil {
+		return x.Gross
+	}
+	return nil
+}
+
+func (x *OrderLineRow) GetDiscount() *v1.Money {
+	if x != nil {
+		return x.Discount
+	}
+	return nil
+}
+
+func (x *OrderLineRow) GetPaid() *v1.Money {
+	if x != nil {
+		return x.Paid
+	}
+	return nil
+}
+
+func (x *OrderLineRow) GetRefunded() *v1.Money {
+	if x != nil {
+		return x.Refunded
+	}
+	return nil
+}
+
+func (x *OrderLineRow) GetCancelledUnits() int32 {
+	if x != nil {
+		return x.CancelledUnits
+	}
+	return 0
+}
+
+func (x *OrderLineRow) GetReturnedUnits() int32 {
+	if x != nil {
+		return x.ReturnedUnits
+	}
+	return 0
+}
+
+func (x *OrderLineRow) GetExchangedUnits() int32 {
+	if x != nil {
+		return x.ExchangedUnits
+	}
+	return 0
+}
+
+func (x *OrderLineRow) GetClaimOpen() bool {
+	if x != nil {
+		return x.ClaimOpen
+	}
+	return false
+}
+
 var File_hlog_sales_v1_sales_proto protoreflect.FileDescriptor
 
 const file_hlog_sales_v1_sales_proto_rawDesc = "" +
 	"\n" +
-	"\x19hlog/sales/v1/sales.proto\x12\rhlog.sales.v1\x1a\x1chlog/commerce/v1/money.proto\"\xb8\x03\n" +
+	"\x19hlog/sales/v1/sales.proto\x12\rhlog.sales.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1chlog/commerce/v1/money.proto\x1a\x1ehlog/commerce/v1/records.proto\"\xb8\x03\n" +
 	"\x06Totals\x12-\n" +
 	"\x05gross\x18\x01 \x01(\v2\x17.hlog.commerce.v1.MoneyR\x05gross\x123\n" +
 	"\bdiscount\x18\x02 \x01(\v2\x17.hlog.commerce.v1.MoneyR\bdiscount\x12+\n" +
@@ -948,7 +1643,77 @@ const file_hlog_sales_v1_sales_proto_rawDesc = "" +
 	"\x10option_source_id\x18\x05 \x01(\tR\x0eoptionSourceId\x12\x1f\n" +
 	"\voption_name\x18\x06 \x01(\tR\n" +
 	"optionName\x12-\n" +
-	"\x06totals\x18\a \x01(\v2\x15.hlog.sales.v1.TotalsR\x06totals*L\n" +
+	"\x06totals\x18\a \x01(\v2\x15.hlog.sales.v1.TotalsR\x06totals\"\x9e\x01\n" +
+	"\x17GetPlatformSplitRequest\x12\x1d\n" +
+	"\n" +
+	"start_date\x18\x01 \x01(\tR\tstartDate\x12\x19\n" +
+	"\bend_date\x18\x02 \x01(\tR\aendDate\x12*\n" +
+	"\x05basis\x18\x03 \x01(\x0e2\x14.hlog.sales.v1.BasisR\x05basis\x12\x1d\n" +
+	"\n" +
+	"by_account\x18\x04 \x01(\bR\tbyAccount\"\x8e\x01\n" +
+	"\x18GetPlatformSplitResponse\x120\n" +
+	"\x04rows\x18\x01 \x03(\v2\x1c.hlog.sales.v1.PlatformSalesR\x04rows\x12\x1b\n" +
+	"\ttime_zone\x18\x02 \x01(\tR\btimeZone\x12#\n" +
+	"\rcurrency_code\x18\x03 \x01(\tR\fcurrencyCode\"\xc7\x01\n" +
+	"\rPlatformSales\x126\n" +
+	"\bplatform\x18\x01 \x01(\x0e2\x1a.hlog.commerce.v1.PlatformR\bplatform\x12\x1d\n" +
+	"\n" +
+	"account_id\x18\x02 \x01(\tR\taccountId\x120\n" +
+	"\x14account_display_name\x18\x03 \x01(\tR\x12accountDisplayName\x12-\n" +
+	"\x06totals\x18\x04 \x01(\v2\x15.hlog.sales.v1.TotalsR\x06totals\"\xa6\x03\n" +
+	"\x15ListOrderLinesRequest\x12\x1d\n" +
+	"\n" +
+	"start_date\x18\x01 \x01(\tR\tstartDate\x12\x19\n" +
+	"\bend_date\x18\x02 \x01(\tR\aendDate\x12*\n" +
+	"\x05basis\x18\x03 \x01(\x0e2\x14.hlog.sales.v1.BasisR\x05basis\x128\n" +
+	"\tplatforms\x18\x04 \x03(\x0e2\x1a.hlog.commerce.v1.PlatformR\tplatforms\x12\x1d\n" +
+	"\n" +
+	"account_id\x18\x05 \x01(\tR\taccountId\x12\x14\n" +
+	"\x05query\x18\x06 \x01(\tR\x05query\x129\n" +
+	"\bstatuses\x18\a \x03(\x0e2\x1d.hlog.commerce.v1.OrderStatusR\bstatuses\x12A\n" +
+	"\fclaim_filter\x18\b \x01(\x0e2\x1e.hlog.sales.v1.LineClaimFilterR\vclaimFilter\x12\x1b\n" +
+	"\tpage_size\x18\t \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\n" +
+	" \x01(\tR\tpageToken\"\xd6\x01\n" +
+	"\x16ListOrderLinesResponse\x121\n" +
+	"\x05lines\x18\x01 \x03(\v2\x1b.hlog.sales.v1.OrderLineRowR\x05lines\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12\x1f\n" +
+	"\vtotal_count\x18\x03 \x01(\x03R\n" +
+	"totalCount\x12\x1b\n" +
+	"\ttime_zone\x18\x04 \x01(\tR\btimeZone\x12#\n" +
+	"\rcurrency_code\x18\x05 \x01(\tR\fcurrencyCode\"\xcf\a\n" +
+	"\fOrderLineRow\x126\n" +
+	"\bplatform\x18\x01 \x01(\x0e2\x1a.hlog.commerce.v1.PlatformR\bplatform\x12\x1d\n" +
+	"\n" +
+	"account_id\x18\x02 \x01(\tR\taccountId\x12&\n" +
+	"\x0forder_source_id\x18\x03 \x01(\tR\rorderSourceId\x12$\n" +
+	"\x0eline_source_id\x18\x04 \x01(\tR\flineSourceId\x12*\n" +
+	"\x11product_source_id\x18\x05 \x01(\tR\x0fproductSourceId\x12!\n" +
+	"\fproduct_name\x18\x06 \x01(\tR\vproductName\x12(\n" +
+	"\x10option_source_id\x18\a \x01(\tR\x0eoptionSourceId\x12\x1f\n" +
+	"\voption_name\x18\b \x01(\tR\n" +
+	"optionName\x12\x1a\n" +
+	"\bquantity\x18\t \x01(\x05R\bquantity\x125\n" +
+	"\x06status\x18\n" +
+	" \x01(\x0e2\x1d.hlog.commerce.v1.OrderStatusR\x06status\x12\x1d\n" +
+	"\n" +
+	"raw_status\x18\v \x01(\tR\trawStatus\x129\n" +
+	"\n" +
+	"ordered_at\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\torderedAt\x123\n" +
+	"\apaid_at\x18\r \x01(\v2\x1a.google.protobuf.TimestampR\x06paidAt\x12\x1d\n" +
+	"\n" +
+	"order_date\x18\x0e \x01(\tR\torderDate\x12!\n" +
+	"\fpayment_date\x18\x0f \x01(\tR\vpaymentDate\x12-\n" +
+	"\x05gross\x18\x10 \x01(\v2\x17.hlog.commerce.v1.MoneyR\x05gross\x123\n" +
+	"\bdiscount\x18\x11 \x01(\v2\x17.hlog.commerce.v1.MoneyR\bdiscount\x12+\n" +
+	"\x04paid\x18\x12 \x01(\v2\x17.hlog.commerce.v1.MoneyR\x04paid\x123\n" +
+	"\brefunded\x18\x13 \x01(\v2\x17.hlog.commerce.v1.MoneyR\brefunded\x12'\n" +
+	"\x0fcancelled_units\x18\x14 \x01(\x05R\x0ecancelledUnits\x12%\n" +
+	"\x0ereturned_units\x18\x15 \x01(\x05R\rreturnedUnits\x12'\n" +
+	"\x0fexchanged_units\x18\x16 \x01(\x05R\x0eexchangedUnits\x12\x1d\n" +
+	"\n" +
+	"claim_open\x18\x17 \x01(\bR\tclaimOpen*L\n" +
 	"\x05Basis\x12\x15\n" +
 	"\x11BASIS_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12BASIS_PAYMENT_DATE\x10\x01\x12\x14\n" +
@@ -958,12 +1723,22 @@ const file_hlog_sales_v1_sales_proto_rawDesc = "" +
 	"\x0fGRANULARITY_DAY\x10\x01\x12\x14\n" +
 	"\x10GRANULARITY_WEEK\x10\x02\x12\x15\n" +
 	"\x11GRANULARITY_MONTH\x10\x03\x12\x14\n" +
-	"\x10GRANULARITY_YEAR\x10\x042\x9f\x02\n" +
+	"\x10GRANULARITY_YEAR\x10\x04*\xed\x01\n" +
+	"\x0fLineClaimFilter\x12!\n" +
+	"\x1dLINE_CLAIM_FILTER_UNSPECIFIED\x10\x00\x12\x1f\n" +
+	"\x1bLINE_CLAIM_FILTER_ANY_CLAIM\x10\x01\x12\x1c\n" +
+	"\x18LINE_CLAIM_FILTER_CANCEL\x10\x02\x12\x1c\n" +
+	"\x18LINE_CLAIM_FILTER_RETURN\x10\x03\x12\x1e\n" +
+	"\x1aLINE_CLAIM_FILTER_EXCHANGE\x10\x04\x12\x1e\n" +
+	"\x1aLINE_CLAIM_FILTER_REFUNDED\x10\x05\x12\x1a\n" +
+	"\x16LINE_CLAIM_FILTER_NONE\x10\x062\xe3\x03\n" +
 	"\fSalesService\x12Q\n" +
 	"\n" +
 	"GetSummary\x12 .hlog.sales.v1.GetSummaryRequest\x1a!.hlog.sales.v1.GetSummaryResponse\x12Z\n" +
 	"\rGetTimeSeries\x12#.hlog.sales.v1.GetTimeSeriesRequest\x1a$.hlog.sales.v1.GetTimeSeriesResponse\x12`\n" +
-	"\x0fListTopProducts\x12%.hlog.sales.v1.ListTopProductsRequest\x1a&.hlog.sales.v1.ListTopProductsResponseB*Z(hlog.dev/proto/gen/hlog/sales/v1;salesv1b\x06proto3"
+	"\x0fListTopProducts\x12%.hlog.sales.v1.ListTopProductsRequest\x1a&.hlog.sales.v1.ListTopProductsResponse\x12c\n" +
+	"\x10GetPlatformSplit\x12&.hlog.sales.v1.GetPlatformSplitRequest\x1a'.hlog.sales.v1.GetPlatformSplitResponse\x12]\n" +
+	"\x0eListOrderLines\x12$.hlog.sales.v1.ListOrderLinesRequest\x1a%.hlog.sales.v1.ListOrderLinesResponseB*Z(hlog.dev/proto/gen/hlog/sales/v1;salesv1b\x06proto3"
 
 var (
 	file_hlog_sales_v1_sales_proto_rawDescOnce sync.Once
@@ -977,55 +1752,85 @@ func file_hlog_sales_v1_sales_proto_rawDescGZIP() []byte {
 	return file_hlog_sales_v1_sales_proto_rawDescData
 }
 
-var file_hlog_sales_v1_sales_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_hlog_sales_v1_sales_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
+var file_hlog_sales_v1_sales_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
+var file_hlog_sales_v1_sales_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
 var file_hlog_sales_v1_sales_proto_goTypes = []any{
-	(Basis)(0),                      // 0: hlog.sales.v1.Basis
-	(Granularity)(0),                // 1: hlog.sales.v1.Granularity
-	(*Totals)(nil),                  // 2: hlog.sales.v1.Totals
-	(*GetSummaryRequest)(nil),       // 3: hlog.sales.v1.GetSummaryRequest
-	(*GetSummaryResponse)(nil),      // 4: hlog.sales.v1.GetSummaryResponse
-	(*GetTimeSeriesRequest)(nil),    // 5: hlog.sales.v1.GetTimeSeriesRequest
-	(*GetTimeSeriesResponse)(nil),   // 6: hlog.sales.v1.GetTimeSeriesResponse
-	(*TimeSeriesPoint)(nil),         // 7: hlog.sales.v1.TimeSeriesPoint
-	(*ListTopProductsRequest)(nil),  // 8: hlog.sales.v1.ListTopProductsRequest
-	(*ListTopProductsResponse)(nil), // 9: hlog.sales.v1.ListTopProductsResponse
-	(*ProductSales)(nil),            // 10: hlog.sales.v1.ProductSales
-	(*v1.Money)(nil),                // 11: hlog.commerce.v1.Money
-	(v1.Platform)(0),                // 12: hlog.commerce.v1.Platform
+	(Basis)(0),                       // 0: hlog.sales.v1.Basis
+	(Granularity)(0),                 // 1: hlog.sales.v1.Granularity
+	(LineClaimFilter)(0),             // 2: hlog.sales.v1.LineClaimFilter
+	(*Totals)(nil),                   // 3: hlog.sales.v1.Totals
+	(*GetSummaryRequest)(nil),        // 4: hlog.sales.v1.GetSummaryRequest
+	(*GetSummaryResponse)(nil),       // 5: hlog.sales.v1.GetSummaryResponse
+	(*GetTimeSeriesRequest)(nil),     // 6: hlog.sales.v1.GetTimeSeriesRequest
+	(*GetTimeSeriesResponse)(nil),    // 7: hlog.sales.v1.GetTimeSeriesResponse
+	(*TimeSeriesPoint)(nil),          // 8: hlog.sales.v1.TimeSeriesPoint
+	(*ListTopProductsRequest)(nil),   // 9: hlog.sales.v1.ListTopProductsRequest
+	(*ListTopProductsResponse)(nil),  // 10: hlog.sales.v1.ListTopProductsResponse
+	(*ProductSales)(nil),             // 11: hlog.sales.v1.ProductSales
+	(*GetPlatformSplitRequest)(nil),  // 12: hlog.sales.v1.GetPlatformSplitRequest
+	(*GetPlatformSplitResponse)(nil), // 13: hlog.sales.v1.GetPlatformSplitResponse
+	(*PlatformSales)(nil),            // 14: hlog.sales.v1.PlatformSales
+	(*ListOrderLinesRequest)(nil),    // 15: hlog.sales.v1.ListOrderLinesRequest
+	(*ListOrderLinesResponse)(nil),   // 16: hlog.sales.v1.ListOrderLinesResponse
+	(*OrderLineRow)(nil),             // 17: hlog.sales.v1.OrderLineRow
+	(*v1.Money)(nil),                 // 18: hlog.commerce.v1.Money
+	(v1.Platform)(0),                 // 19: hlog.commerce.v1.Platform
+	(v1.OrderStatus)(0),              // 20: hlog.commerce.v1.OrderStatus
+	(*timestamppb.Timestamp)(nil),    // 21: google.protobuf.Timestamp
 }
 var file_hlog_sales_v1_sales_proto_depIdxs = []int32{
-	11, // 0: hlog.sales.v1.Totals.gross:type_name -> hlog.commerce.v1.Money
-	11, // 1: hlog.sales.v1.Totals.discount:type_name -> hlog.commerce.v1.Money
-	11, // 2: hlog.sales.v1.Totals.paid:type_name -> hlog.commerce.v1.Money
-	11, // 3: hlog.sales.v1.Totals.refunded:type_name -> hlog.commerce.v1.Money
-	11, // 4: hlog.sales.v1.Totals.net:type_name -> hlog.commerce.v1.Money
-	12, // 5: hlog.sales.v1.GetSummaryRequest.platforms:type_name -> hlog.commerce.v1.Platform
+	18, // 0: hlog.sales.v1.Totals.gross:type_name -> hlog.commerce.v1.Money
+	18, // 1: hlog.sales.v1.Totals.discount:type_name -> hlog.commerce.v1.Money
+	18, // 2: hlog.sales.v1.Totals.paid:type_name -> hlog.commerce.v1.Money
+	18, // 3: hlog.sales.v1.Totals.refunded:type_name -> hlog.commerce.v1.Money
+	18, // 4: hlog.sales.v1.Totals.net:type_name -> hlog.commerce.v1.Money
+	19, // 5: hlog.sales.v1.GetSummaryRequest.platforms:type_name -> hlog.commerce.v1.Platform
 	0,  // 6: hlog.sales.v1.GetSummaryRequest.basis:type_name -> hlog.sales.v1.Basis
-	2,  // 7: hlog.sales.v1.GetSummaryResponse.totals:type_name -> hlog.sales.v1.Totals
-	2,  // 8: hlog.sales.v1.GetSummaryResponse.previous_totals:type_name -> hlog.sales.v1.Totals
+	3,  // 7: hlog.sales.v1.GetSummaryResponse.totals:type_name -> hlog.sales.v1.Totals
+	3,  // 8: hlog.sales.v1.GetSummaryResponse.previous_totals:type_name -> hlog.sales.v1.Totals
 	1,  // 9: hlog.sales.v1.GetTimeSeriesRequest.granularity:type_name -> hlog.sales.v1.Granularity
-	12, // 10: hlog.sales.v1.GetTimeSeriesRequest.platforms:type_name -> hlog.commerce.v1.Platform
+	19, // 10: hlog.sales.v1.GetTimeSeriesRequest.platforms:type_name -> hlog.commerce.v1.Platform
 	0,  // 11: hlog.sales.v1.GetTimeSeriesRequest.basis:type_name -> hlog.sales.v1.Basis
 	1,  // 12: hlog.sales.v1.GetTimeSeriesResponse.granularity:type_name -> hlog.sales.v1.Granularity
-	7,  // 13: hlog.sales.v1.GetTimeSeriesResponse.points:type_name -> hlog.sales.v1.TimeSeriesPoint
-	2,  // 14: hlog.sales.v1.TimeSeriesPoint.totals:type_name -> hlog.sales.v1.Totals
-	12, // 15: hlog.sales.v1.ListTopProductsRequest.platforms:type_name -> hlog.commerce.v1.Platform
+	8,  // 13: hlog.sales.v1.GetTimeSeriesResponse.points:type_name -> hlog.sales.v1.TimeSeriesPoint
+	3,  // 14: hlog.sales.v1.TimeSeriesPoint.totals:type_name -> hlog.sales.v1.Totals
+	19, // 15: hlog.sales.v1.ListTopProductsRequest.platforms:type_name -> hlog.commerce.v1.Platform
 	0,  // 16: hlog.sales.v1.ListTopProductsRequest.basis:type_name -> hlog.sales.v1.Basis
-	10, // 17: hlog.sales.v1.ListTopProductsResponse.products:type_name -> hlog.sales.v1.ProductSales
-	12, // 18: hlog.sales.v1.ProductSales.platform:type_name -> hlog.commerce.v1.Platform
-	2,  // 19: hlog.sales.v1.ProductSales.totals:type_name -> hlog.sales.v1.Totals
-	3,  // 20: hlog.sales.v1.SalesService.GetSummary:input_type -> hlog.sales.v1.GetSummaryRequest
-	5,  // 21: hlog.sales.v1.SalesService.GetTimeSeries:input_type -> hlog.sales.v1.GetTimeSeriesRequest
-	8,  // 22: hlog.sales.v1.SalesService.ListTopProducts:input_type -> hlog.sales.v1.ListTopProductsRequest
-	4,  // 23: hlog.sales.v1.SalesService.GetSummary:output_type -> hlog.sales.v1.GetSummaryResponse
-	6,  // 24: hlog.sales.v1.SalesService.GetTimeSeries:output_type -> hlog.sales.v1.GetTimeSeriesResponse
-	9,  // 25: hlog.sales.v1.SalesService.ListTopProducts:output_type -> hlog.sales.v1.ListTopProductsResponse
-	23, // [23:26] is the sub-list for method output_type
-	20, // [20:23] is the sub-list for method input_type
-	20, // [20:20] is the sub-list for extension type_name
-	20, // [20:20] is the sub-list for extension extendee
-	0,  // [0:20] is the sub-list for field type_name
+	11, // 17: hlog.sales.v1.ListTopProductsResponse.products:type_name -> hlog.sales.v1.ProductSales
+	19, // 18: hlog.sales.v1.ProductSales.platform:type_name -> hlog.commerce.v1.Platform
+	3,  // 19: hlog.sales.v1.ProductSales.totals:type_name -> hlog.sales.v1.Totals
+	0,  // 20: hlog.sales.v1.GetPlatformSplitRequest.basis:type_name -> hlog.sales.v1.Basis
+	14, // 21: hlog.sales.v1.GetPlatformSplitResponse.rows:type_name -> hlog.sales.v1.PlatformSales
+	19, // 22: hlog.sales.v1.PlatformSales.platform:type_name -> hlog.commerce.v1.Platform
+	3,  // 23: hlog.sales.v1.PlatformSales.totals:type_name -> hlog.sales.v1.Totals
+	0,  // 24: hlog.sales.v1.ListOrderLinesRequest.basis:type_name -> hlog.sales.v1.Basis
+	19, // 25: hlog.sales.v1.ListOrderLinesRequest.platforms:type_name -> hlog.commerce.v1.Platform
+	20, // 26: hlog.sales.v1.ListOrderLinesRequest.statuses:type_name -> hlog.commerce.v1.OrderStatus
+	2,  // 27: hlog.sales.v1.ListOrderLinesRequest.claim_filter:type_name -> hlog.sales.v1.LineClaimFilter
+	17, // 28: hlog.sales.v1.ListOrderLinesResponse.lines:type_name -> hlog.sales.v1.OrderLineRow
+	19, // 29: hlog.sales.v1.OrderLineRow.platform:type_name -> hlog.commerce.v1.Platform
+	20, // 30: hlog.sales.v1.OrderLineRow.status:type_name -> hlog.commerce.v1.OrderStatus
+	21, // 31: hlog.sales.v1.OrderLineRow.ordered_at:type_name -> google.protobuf.Timestamp
+	21, // 32: hlog.sales.v1.OrderLineRow.paid_at:type_name -> google.protobuf.Timestamp
+	18, // 33: hlog.sales.v1.OrderLineRow.gross:type_name -> hlog.commerce.v1.Money
+	18, // 34: hlog.sales.v1.OrderLineRow.discount:type_name -> hlog.commerce.v1.Money
+	18, // 35: hlog.sales.v1.OrderLineRow.paid:type_name -> hlog.commerce.v1.Money
+	18, // 36: hlog.sales.v1.OrderLineRow.refunded:type_name -> hlog.commerce.v1.Money
+	4,  // 37: hlog.sales.v1.SalesService.GetSummary:input_type -> hlog.sales.v1.GetSummaryRequest
+	6,  // 38: hlog.sales.v1.SalesService.GetTimeSeries:input_type -> hlog.sales.v1.GetTimeSeriesRequest
+	9,  // 39: hlog.sales.v1.SalesService.ListTopProducts:input_type -> hlog.sales.v1.ListTopProductsRequest
+	12, // 40: hlog.sales.v1.SalesService.GetPlatformSplit:input_type -> hlog.sales.v1.GetPlatformSplitRequest
+	15, // 41: hlog.sales.v1.SalesService.ListOrderLines:input_type -> hlog.sales.v1.ListOrderLinesRequest
+	5,  // 42: hlog.sales.v1.SalesService.GetSummary:output_type -> hlog.sales.v1.GetSummaryResponse
+	7,  // 43: hlog.sales.v1.SalesService.GetTimeSeries:output_type -> hlog.sales.v1.GetTimeSeriesResponse
+	10, // 44: hlog.sales.v1.SalesService.ListTopProducts:output_type -> hlog.sales.v1.ListTopProductsResponse
+	13, // 45: hlog.sales.v1.SalesService.GetPlatformSplit:output_type -> hlog.sales.v1.GetPlatformSplitResponse
+	16, // 46: hlog.sales.v1.SalesService.ListOrderLines:output_type -> hlog.sales.v1.ListOrderLinesResponse
+	42, // [42:47] is the sub-list for method output_type
+	37, // [37:42] is the sub-list for method input_type
+	37, // [37:37] is the sub-list for extension type_name
+	37, // [37:37] is the sub-list for extension extendee
+	0,  // [0:37] is the sub-list for field type_name
 }
 
 func init() { file_hlog_sales_v1_sales_proto_init() }
@@ -1038,8 +1843,8 @@ func file_hlog_sales_v1_sales_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_hlog_sales_v1_sales_proto_rawDesc), len(file_hlog_sales_v1_sales_proto_rawDesc)),
-			NumEnums:      2,
-			NumMessages:   9,
+			NumEnums:      3,
+			NumMessages:   15,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -19,9 +19,11 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	SalesService_GetSummary_FullMethodName      = "/hlog.sales.v1.SalesService/GetSummary"
-	SalesService_GetTimeSeries_FullMethodName   = "/hlog.sales.v1.SalesService/GetTimeSeries"
-	SalesService_ListTopProducts_FullMethodName = "/hlog.sales.v1.SalesService/ListTopProducts"
+	SalesService_GetSummary_FullMethodName       = "/hlog.sales.v1.SalesService/GetSummary"
+	SalesService_GetTimeSeries_FullMethodName    = "/hlog.sales.v1.SalesService/GetTimeSeries"
+	SalesService_ListTopProducts_FullMethodName  = "/hlog.sales.v1.SalesService/ListTopProducts"
+	SalesService_GetPlatformSplit_FullMethodName = "/hlog.sales.v1.SalesService/GetPlatformSplit"
+	SalesService_ListOrderLines_FullMethodName   = "/hlog.sales.v1.SalesService/ListOrderLines"
 )
 
 // SalesServiceClient is the client API for SalesService service.
@@ -51,6 +53,12 @@ type SalesServiceClient interface {
 	GetTimeSeries(ctx context.Context, in *GetTimeSeriesRequest, opts ...grpc.CallOption) (*GetTimeSeriesResponse, error)
 	// ListTopProducts returns the best-selling products (and options) of a period.
 	ListTopProducts(ctx context.Context, in *ListTopProductsRequest, opts ...grpc.CallOption) (*ListTopProductsResponse, error)
+	// GetPlatformSplit returns a period's totals per platform (and, on request,
+	// per account), so the parts add up to GetSummary's totals.
+	GetPlatformSplit(ctx context.Context, in *GetPlatformSplitRequest, opts ...grpc.CallOption) (*GetPlatformSplitResponse, error)
+	// ListOrderLines pages through the order lines behind the figures, newest
+	// first, with filters. Buyer personal data is never part of a line.
+	ListOrderLines(ctx context.Context, in *ListOrderLinesRequest, opts ...grpc.CallOption) (*ListOrderLinesResponse, error)
 }
 
 type salesServiceClient struct {
@@ -91,6 +99,26 @@ func (c *salesServiceClient) ListTopProducts(ctx context.Context, in *ListTopPro
 	return out, nil
 }
 
+func (c *salesServiceClient) GetPlatformSplit(ctx context.Context, in *GetPlatformSplitRequest, opts ...grpc.CallOption) (*GetPlatformSplitResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetPlatformSplitResponse)
+	err := c.cc.Invoke(ctx, SalesService_GetPlatformSplit_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *salesServiceClient) ListOrderLines(ctx context.Context, in *ListOrderLinesRequest, opts ...grpc.CallOption) (*ListOrderLinesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListOrderLinesResponse)
+	err := c.cc.Invoke(ctx, SalesService_ListOrderLines_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // SalesServiceServer is the server API for SalesService service.
 // All implementations must embed UnimplementedSalesServiceServer
 // for forward compatibility.
@@ -118,6 +146,12 @@ type SalesServiceServer interface {
 	GetTimeSeries(context.Context, *GetTimeSeriesRequest) (*GetTimeSeriesResponse, error)
 	// ListTopProducts returns the best-selling products (and options) of a period.
 	ListTopProducts(context.Context, *ListTopProductsRequest) (*ListTopProductsResponse, error)
+	// GetPlatformSplit returns a period's totals per platform (and, on request,
+	// per account), so the parts add up to GetSummary's totals.
+	GetPlatformSplit(context.Context, *GetPlatformSplitRequest) (*GetPlatformSplitResponse, error)
+	// ListOrderLines pages through the order lines behind the figures, newest
+	// first, with filters. Buyer personal data is never part of a line.
+	ListOrderLines(context.Context, *ListOrderLinesRequest) (*ListOrderLinesResponse, error)
 	mustEmbedUnimplementedSalesServiceServer()
 }
 
@@ -136,6 +170,12 @@ func (UnimplementedSalesServiceServer) GetTimeSeries(context.Context, *GetTimeSe
 }
 func (UnimplementedSalesServiceServer) ListTopProducts(context.Context, *ListTopProductsRequest) (*ListTopProductsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListTopProducts not implemented")
+}
+func (UnimplementedSalesServiceServer) GetPlatformSplit(context.Context, *GetPlatformSplitRequest) (*GetPlatformSplitResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetPlatformSplit not implemented")
+}
+func (UnimplementedSalesServiceServer) ListOrderLines(context.Context, *ListOrderLinesRequest) (*ListOrderLinesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListOrderLines not implemented")
 }
 func (UnimplementedSalesServiceServer) mustEmbedUnimplementedSalesServiceServer() {}
 func (UnimplementedSalesServiceServer) testEmbeddedByValue()                      {}
@@ -212,6 +252,42 @@ func _SalesService_ListTopProducts_Handler(srv interface{}, ctx context.Context,
 	return interceptor(ctx, in, info, handler)
 }
 
+func _SalesService_GetPlatformSplit_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetPlatformSplitRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SalesServiceServer).GetPlatformSplit(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: SalesService_GetPlatformSplit_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SalesServiceServer).GetPlatformSplit(ctx, req.(*GetPlatformSplitRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _SalesService_ListOrderLines_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListOrderLinesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SalesServiceServer).ListOrderLines(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: SalesService_ListOrderLines_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SalesServiceServer).ListOrderLines(ctx, req.(*ListOrderLinesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // SalesService_ServiceDesc is the grpc.ServiceDesc for SalesService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -230,6 +306,14 @@ var SalesService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListTopProducts",
 			Handler:    _SalesService_ListTopProducts_Handler,
+		},
+		{
+			MethodName: "GetPlatformSplit",
+			Handler:    _SalesService_GetPlatformSplit_Handler,
+		},
+		{
+			MethodName: "ListOrderLines",
+			Handler:    _SalesService_ListOrderLines_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -18,9 +18,15 @@ import (
 //	GET    /_sandbox/malls                      the malls and their state
 //	POST   /_sandbox/malls/{mall}/tokens        {"scopes":[...]} (optional) -> a token pair, as /oauth/token answers
 //	POST   /_sandbox/malls/{mall}/codes         {"redirect_uri":..,"scopes":[...]} -> {"code","expires_at"}
-//	POST   /_sandbox/malls/{mall}/faults        {"status":429|500|503|504|401,"count":n}: the next n Admin calls fail
+//	POST   /_sandbox/malls/{mall}/faults        a fault switch (faults.go): {"status":429|500|503|504|401,"count":n},
+//	                                            {"delay":"3s","count":n}, {"action":"expire_access_tokens"|
+//	                                            "revoke_refresh_tokens"|"exhaust_quota"|"retire_version"}, each
+//	                                            optionally {"after":n} Admin calls from now
 //	DELETE /_sandbox/malls/{mall}/faults
+//	PUT    /_sandbox/versions                   {"available":["2026-03-01",...]}: the API versions served
 //	PUT    /_sandbox/malls/{mall}/rate-limit    {"used":n}: set the mall's leaky bucket, as if other apps had called
+//	PUT    /_sandbox/malls/{mall}/quota         {"calls_percent":n}: other apps' calls in the usage quota
+//	PUT    /_sandbox/apps/{client_id}           {"client_secret":..,"redirect_uris":[..]}: register an app
 func (s *Sandbox) controlRoutes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /_sandbox/healthz", func(w http.ResponseWriter, r *http.Request) {
@@ -37,6 +43,9 @@ func (s *Sandbox) controlRoutes() http.Handler {
 		writeJSON(w, http.StatusOK, map[string]int{"faults_pending": 0})
 	}))
 	mux.HandleFunc("PUT /_sandbox/malls/{mall}/rate-limit", s.withMall(s.setRateLimit))
+	mux.HandleFunc("PUT /_sandbox/malls/{mall}/quota", s.withMall(s.putQuota))
+	mux.HandleFunc("PUT /_sandbox/apps/{client_id}", s.registerApp)
+	mux.HandleFunc("PUT /_sandbox/versions", s.putVersions)
 	mux.HandleFunc("/_sandbox/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no sandbox control endpoint "+r.Method+" "+r.URL.Path)
 	})
@@ -172,22 +181,6 @@ func (s *Sandbox) mintCode(w http.ResponseWriter, r *http.Request, m *mall) {
 	writeJSON(w, http.StatusOK, map[string]string{"code": code, "expires_at": tokenTime(exp)})
 }
 
-func (s *Sandbox) addFaults(w http.ResponseWriter, r *http.Request, m *mall) {
-	var req struct {
-		Status int `json:"status"`
-		Count  int `json:"count"`
-	}
-	if !decodeBody(w, r, &req) {
-		return
-	}
-	if !faultStatuses[req.Status] || req.Count < 1 || req.Count > 1000 {
-		writeError(w, http.StatusBadRequest, "status must be one of 401, 429, 500, 503, 504 and count from 1 to 1000")
-		return
-	}
-	m.faults.add(req.Status, req.Count)
-	writeJSON(w, http.StatusOK, map[string]int{"faults_pending": m.faults.pending()})
-}
-
 func (s *Sandbox) setRateLimit(w http.ResponseWriter, r *http.Request, m *mall) {
 	var req struct {
 		Used *float64 `json:"used"`
@@ -201,19 +194,6 @@ func (s *Sandbox) setRateLimit(w http.ResponseWriter, r *http.Request, m *mall) 
 	}
 	m.bucket.fill(*req.Used)
 	writeJSON(w, http.StatusOK, map[string]int{"rate_limit_used": m.bucket.used()})
-}
-
-// InjectFaults makes the mall's next count Admin calls fail with status.
-func (s *Sandbox) InjectFaults(mallID string, status, count int) error {
-	m, ok := s.malls[mallID]
-	if !ok {
-		return fmt.Errorf("sandbox: no mall %s", mallID)
-	}
-	if !faultStatuses[status] {
-		return fmt.Errorf("sandbox: cannot inject status %d", status)
-	}
-	m.faults.add(status, count)
-	return nil
 }
 
 // FillRateLimit sets the mall's leaky bucket to used calls.

@@ -3,7 +3,6 @@ package sandbox
 import (
 	"fmt"
 	"hash/fnv"
-	"net/http"
 	"sort"
 	"strconv"
 	"strings"
@@ -83,6 +82,7 @@ type mall struct {
 	codes  map[string]string
 	bucket *leakyBucket
 	faults *faultQueue
+	quota  *usageQuota
 
 	mu       sync.Mutex
 	cached   *view
@@ -95,6 +95,7 @@ func newMall(cfg MallConfig, store *synth.Store, real func() time.Time) *mall {
 		store:  store,
 		bucket: newLeakyBucket(real),
 		faults: &faultQueue{},
+		quota:  newUsageQuota(real),
 		codes:  map[string]string{},
 	}
 	for _, p := range store.Products {
@@ -199,62 +200,4 @@ func ceil(f float64) int {
 		n++
 	}
 	return n
-}
-
-// faultQueue holds injected failures: the next calls fail with a status.
-type faultQueue struct {
-	mu     sync.Mutex
-	status []int
-}
-
-func (q *faultQueue) add(status, count int) {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	for range count {
-		q.status = append(q.status, status)
-	}
-}
-
-func (q *faultQueue) clear() {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	q.status = nil
-}
-
-func (q *faultQueue) take() int {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	if len(q.status) == 0 {
-		return 0
-	}
-	s := q.status[0]
-	q.status = q.status[1:]
-	return s
-}
-
-func (q *faultQueue) pending() int {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	return len(q.status)
-}
-
-// faultStatuses are the failures that can be injected (cafe24.md §3).
-var faultStatuses = map[int]bool{
-	http.StatusUnauthorized: true, http.StatusTooManyRequests: true, http.StatusInternalServerError: true,
-	http.StatusServiceUnavailable: true, http.StatusGatewayTimeout: true,
-}
-
-func faultMessage(status int) string {
-	switch status {
-	case http.StatusUnauthorized:
-		return "access_token time expired."
-	case http.StatusTooManyRequests:
-		return "Too Many Requests. The API call limit has been exceeded."
-	case http.StatusServiceUnavailable:
-		return "Service Unavailable."
-	case http.StatusGatewayTimeout:
-		return "Gateway Timeout."
-	default:
-		return "Internal Server Error."
-	}
 }

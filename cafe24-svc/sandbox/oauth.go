@@ -2,7 +2,6 @@ package sandbox
 
 import (
 	"crypto/rand"
-	"crypto/subtle"
 	"errors"
 	"mime"
 	"net/http"
@@ -152,6 +151,30 @@ func (ts *tokenStore) redeemCode(code, mall, clientID, redirectURI string, now t
 	return g, ""
 }
 
+// expireAccess ends every access token of mall at now.
+func (ts *tokenStore) expireAccess(mall string, now time.Time) {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	for _, g := range ts.access {
+		if g.mall == mall && g.expires.After(now) {
+			g.expires = now
+		}
+	}
+	ts.saveOrLogLocked()
+}
+
+// revokeRefresh kills every refresh token of mall.
+func (ts *tokenStore) revokeRefresh(mall string) {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	for tok, g := range ts.refresh {
+		if g.mall == mall {
+			delete(ts.refresh, tok)
+		}
+	}
+	ts.saveOrLogLocked()
+}
+
 func (ts *tokenStore) revoke(token string) {
 	ts.mu.Lock()
 	defer ts.mu.Unlock()
@@ -168,18 +191,24 @@ func (ts *tokenStore) saveOrLogLocked() {
 	}
 }
 
-// clientAuth checks the app's HTTP Basic credentials (cafe24.md §1).
-func (s *Sandbox) clientAuth(w http.ResponseWriter, r *http.Request) bool {
+// clientAuth checks the app's HTTP Basic credentials (cafe24.md §1) and
+// returns its client id.
+func (s *Sandbox) clientAuth(w http.ResponseWriter, r *http.Request) (string, bool) {
 	id, secret, ok := r.BasicAuth()
-	if !ok || id != s.cfg.ClientID {
+	if !ok {
 		writeOAuthError(w, http.StatusUnauthorized, "invalid_client", "Invalid client_id")
-		return false
+		return "", false
 	}
-	if subtle.ConstantTimeCompare([]byte(secret), []byte(s.cfg.ClientSecret)) != 1 {
+	good, known := s.apps.authenticate(id, secret)
+	switch {
+	case !known:
+		writeOAuthError(w, http.StatusUnauthorized, "invalid_client", "Invalid client_id")
+		return "", false
+	case !good:
 		writeOAuthError(w, http.StatusUnauthorized, "invalid_client", "Invalid client_secret")
-		return false
+		return "", false
 	}
-	return true
+	return id, true
 }
 
 func formRequest(w http.ResponseWriter, r *http.Request) bool {
@@ -198,7 +227,11 @@ func formRequest(w http.ResponseWriter, r *http.Request) bool {
 
 // token serves POST /api/v2/oauth/token.
 func (s *Sandbox) token(w http.ResponseWriter, r *http.Request, m *mall) {
-	if !formRequest(w, r) || !s.clientAuth(w, r) {
+	if !formRequest(w, r) {
+		return
+	}
+	clientID, ok := s.clientAuth(w, r)
+	if !ok {
 		return
 	}
 	now := s.Now()
@@ -210,7 +243,7 @@ func (s *Sandbox) token(w http.ResponseWriter, r *http.Request, m *mall) {
 			writeOAuthError(w, http.StatusBadRequest, "invalid_request", "code is required")
 			return
 		}
-		g, problem := s.tokens.redeemCode(code, m.cfg.ID, s.cfg.ClientID, r.PostForm.Get("redirect_uri"), now)
+		g, problem := s.tokens.redeemCode(code, m.cfg.ID, clientID, r.PostForm.Get("redirect_uri"), now)
 		if g == nil {
 			writeOAuthError(w, http.StatusBadRequest, "invalid_grant", problem)
 			return
@@ -222,7 +255,7 @@ func (s *Sandbox) token(w http.ResponseWriter, r *http.Request, m *mall) {
 			writeOAuthError(w, http.StatusBadRequest, "invalid_request", "refresh_token is required")
 			return
 		}
-		g, problem := s.tokens.redeemRefresh(token, m.cfg.ID, s.cfg.ClientID, now)
+		g, problem := s.tokens.redeemRefresh(token, m.cfg.ID, clientID, now)
 		if g == nil {
 			writeOAuthError(w, http.StatusBadRequest, "invalid_grant", problem)
 			return
@@ -232,12 +265,15 @@ func (s *Sandbox) token(w http.ResponseWriter, r *http.Request, m *mall) {
 		writeOAuthError(w, http.StatusBadRequest, "unsupported_grant_type", "grant_type must be authorization_code or refresh_token")
 		return
 	}
-	writeJSON(w, http.StatusOK, s.tokens.issue(m.cfg.ID, s.cfg.ClientID, scopes, now, s.cfg.AccessTokenTTL, s.cfg.RefreshTokenTTL))
+	writeJSON(w, http.StatusOK, s.tokens.issue(m.cfg.ID, clientID, scopes, now, s.cfg.AccessTokenTTL, s.cfg.RefreshTokenTTL))
 }
 
 // revoke serves POST /api/v2/oauth/revoke.
 func (s *Sandbox) revoke(w http.ResponseWriter, r *http.Request, _ *mall) {
-	if !formRequest(w, r) || !s.clientAuth(w, r) {
+	if !formRequest(w, r) {
+		return
+	}
+	if _, ok := s.clientAuth(w, r); !ok {
 		return
 	}
 	token := r.PostForm.Get("token")

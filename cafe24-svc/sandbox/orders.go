@@ -227,6 +227,35 @@ func (s *Sandbox) countOrders(w http.ResponseWriter, r *http.Request, v *view) {
 	}{len(v.search(oq))})
 }
 
+// getOrder serves GET /api/v2/admin/orders/{order_id} (cafe24.md §4): one
+// order, {"order":{...}}, with embed=items as in the list.
+func (s *Sandbox) getOrder(w http.ResponseWriter, r *http.Request, v *view, id string) {
+	items := false
+	if e := r.URL.Query().Get("embed"); e != "" {
+		for _, part := range strings.Split(e, ",") {
+			part = strings.TrimSpace(part)
+			if !orderEmbeds[part] && part != "benefits" && part != "coupons" && part != "refunds" {
+				writeError(w, http.StatusUnprocessableEntity, fmt.Sprintf("embed %q is invalid.", part))
+				return
+			}
+			items = items || part == "items"
+		}
+	}
+	for _, vo := range v.orders {
+		if vo.order.SourceId != id {
+			continue
+		}
+		o, err := v.renderOrder(vo, items)
+		if err != nil {
+			writeError(w, http.StatusInternalServerError, err.Error())
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]orderJSON{"order": o})
+		return
+	}
+	writeError(w, http.StatusNotFound, "No order found with order_id "+id+".")
+}
+
 // orderJSON is an order in the Admin API's shape (cafe24.md §4).
 type orderJSON struct {
 	ShopNo             int         `json:"shop_no"`

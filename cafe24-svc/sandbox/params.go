@@ -65,22 +65,39 @@ func parseParamTime(name, v string) (time.Time, bool, error) {
 
 // parsePaging reads limit (1..maxLimit, default 10) and offset (0..15000).
 func parsePaging(q url.Values, maxLimit int) (limit, offset int, err error) {
-	limit, offset = defaultLimit, 0
-	if v := q.Get("limit"); v != "" {
-		n, perr := strconv.Atoi(v)
-		if perr != nil || n < 1 || n > maxLimit {
-			return 0, 0, fmt.Errorf("limit must be an integer from 1 to %d.", maxLimit)
-		}
-		limit = n
+	if limit, err = parseLimit(q, maxLimit, defaultLimit); err != nil {
+		return 0, 0, err
 	}
-	if v := q.Get("offset"); v != "" {
-		n, perr := strconv.Atoi(v)
-		if perr != nil || n < 0 || n > maxOffset {
-			return 0, 0, fmt.Errorf("offset must be an integer from 0 to %d.", maxOffset)
-		}
-		offset = n
+	if offset, err = parseOffset(q, maxOffset); err != nil {
+		return 0, 0, err
 	}
 	return limit, offset, nil
+}
+
+// parseLimit reads limit: 1..maxLimit, def when absent.
+func parseLimit(q url.Values, maxLimit, def int) (int, error) {
+	v := q.Get("limit")
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > maxLimit {
+		return 0, fmt.Errorf("limit must be an integer from 1 to %d.", maxLimit)
+	}
+	return n, nil
+}
+
+// parseOffset reads offset: 0..maxOff, 0 when absent.
+func parseOffset(q url.Values, maxOff int) (int, error) {
+	v := q.Get("offset")
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 || n > maxOff {
+		return 0, fmt.Errorf("offset must be an integer from 0 to %d.", maxOff)
+	}
+	return n, nil
 }
 
 // parseList reads a comma list filter of at most 100 values (cafe24.md §4).

@@ -18,6 +18,7 @@ import (
 	"log/slog"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -54,8 +55,11 @@ type Config struct {
 	// Each mall's store spans [clock-HistoryDays, clock+FutureDays]; zero
 	// means 120 and 60 days.
 	HistoryDays, FutureDays int
-	// The registered app. Tokens are minted for this client only.
+	// The registered app: /_sandbox/ mints tokens and codes for it. Its
+	// RedirectURIs are where the authorize page may send codes; none means
+	// any loopback URI. More apps: RegisterApp or PUT /_sandbox/apps/{id}.
 	ClientID, ClientSecret string
+	RedirectURIs           []string
 	// Token lifetimes on the sandbox clock; zero means Cafe24's own
 	// (AccessTokenTTL, RefreshTokenTTL).
 	AccessTokenTTL, RefreshTokenTTL time.Duration
@@ -67,14 +71,16 @@ type Config struct {
 
 // Sandbox is the Cafe24 imitation. It is an http.Handler.
 type Sandbox struct {
-	cfg     Config
-	now     func() time.Time // real time
-	clock   *sandboxClock
-	malls   map[string]*mall
-	order   []string // mall ids in configuration order
-	tokens  *tokenStore
-	control http.Handler
-	log     *slog.Logger
+	cfg      Config
+	now      func() time.Time // real time
+	clock    *sandboxClock
+	malls    map[string]*mall
+	order    []string // mall ids in configuration order
+	tokens   *tokenStore
+	apps     appRegistry
+	versions versions
+	control  http.Handler
+	log      *slog.Logger
 }
 
 var mallIDPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,31}$`)
@@ -118,6 +124,10 @@ func New(cfg Config) (*Sandbox, error) {
 		malls: map[string]*mall{},
 		log:   cfg.Logger,
 	}
+	if err := s.RegisterApp(cfg.ClientID, cfg.ClientSecret, cfg.RedirectURIs); err != nil {
+		return nil, err
+	}
+	s.versions.available = slices.Clone(APIVersions)
 	s.tokens = newTokenStore()
 	s.tokens.log = s.log.Warn
 	if cfg.StateFile != "" {
@@ -191,6 +201,15 @@ func (s *Sandbox) Truth(mallID string) (*synth.Store, bool) {
 	return m.store.AsOf(s.Now()), true
 }
 
+// Prepare renders what the mall shows at the sandbox clock, which the first
+// call after the clock moves would otherwise do: benchmarks time the
+// platform's limits, not the sandbox's own indexing.
+func (s *Sandbox) Prepare(mallID string) {
+	if m, ok := s.malls[mallID]; ok {
+		m.viewAt(s.Now())
+	}
+}
+
 // ServeHTTP routes control calls and platform calls.
 func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
@@ -233,6 +252,9 @@ func mallOf(r *http.Request) (string, string) {
 
 func (s *Sandbox) platform(w http.ResponseWriter, r *http.Request, m *mall, path string) {
 	switch path {
+	case "/api/v2/oauth/authorize":
+		s.authorize(w, r, m)
+		return
 	case "/api/v2/oauth/token":
 		if r.Method != http.MethodPost {
 			writeError(w, http.StatusMethodNotAllowed, "Method not allowed.")
@@ -256,11 +278,17 @@ func (s *Sandbox) platform(w http.ResponseWriter, r *http.Request, m *mall, path
 }
 
 // admin runs the checks every Admin API call goes through, in the order the
-// platform applies them: version, rate limit, injected faults, token, scope.
+// platform applies them: version, rate limit, usage quota, token, scope.
+// Injected faults strike first: their state changes and delays happen before
+// the checks, their error statuses after the rate limit.
 func (s *Sandbox) admin(w http.ResponseWriter, r *http.Request, m *mall, path string) {
-	if v := r.Header.Get("X-Cafe24-Api-Version"); v != "" && !knownVersion(v) {
+	f := m.faults.take()
+	if f != nil && !s.applyFault(r.Context(), m, f) {
+		return
+	}
+	if v := r.Header.Get("X-Cafe24-Api-Version"); v != "" && !s.versions.has(v) {
 		// cafe24.md §1: an unavailable version gets 400 with this message.
-		writeError(w, http.StatusBadRequest, fmt.Sprintf("%s version you requested is not available. The default value for the app version is %s.", v, DefaultAPIVersion))
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("%s version you requested is not available. The default value for the app version is %s.", v, s.defaultVersion()))
 		return
 	}
 	used, ok := m.bucket.take()
@@ -269,8 +297,16 @@ func (s *Sandbox) admin(w http.ResponseWriter, r *http.Request, m *mall, path st
 		writeError(w, http.StatusTooManyRequests, "Too Many Requests. The API call limit has been exceeded.")
 		return
 	}
-	if status := m.faults.take(); status != 0 {
-		writeError(w, status, faultMessage(status))
+	callPct, timePct, remain := m.quota.admit()
+	setUsageHeaders(w.Header(), callPct, timePct, remain)
+	if remain > 0 {
+		writeError(w, http.StatusTooManyRequests, "Too Many Requests. The API usage quota has been exceeded.")
+		return
+	}
+	began := s.now()
+	defer func() { m.quota.took(s.now().Sub(began)) }()
+	if f != nil && f.Status != 0 {
+		writeError(w, f.Status, faultMessage(f.Status))
 		return
 	}
 	tok, err := s.tokens.accessFor(bearer(r), m.cfg.ID, s.Now())
@@ -291,9 +327,21 @@ func (s *Sandbox) admin(w http.ResponseWriter, r *http.Request, m *mall, path st
 		scope, handle = "mall.read_order", s.countOrders
 	case "/api/v2/admin/refunds":
 		scope, handle = "mall.read_order", s.listRefunds
+	case "/api/v2/admin/products":
+		scope, handle = "mall.read_product", s.listProducts
+	case "/api/v2/admin/products/count":
+		scope, handle = "mall.read_product", s.countProducts
+	case "/api/v2/admin/categories":
+		scope, handle = "mall.read_category", s.listCategories
+	case "/api/v2/admin/coupons":
+		scope, handle = "mall.read_promotion", s.listCoupons
 	default:
-		writeError(w, http.StatusNotFound, "No API found with those values.")
-		return
+		id, ok := strings.CutPrefix(path, "/api/v2/admin/orders/")
+		if !ok || id == "" || strings.Contains(id, "/") {
+			writeError(w, http.StatusNotFound, "No API found with those values.")
+			return
+		}
+		scope, handle = "mall.read_order", func(w http.ResponseWriter, r *http.Request, v *view) { s.getOrder(w, r, v, id) }
 	}
 	if !tok.has(scope) {
 		writeError(w, http.StatusForbidden, fmt.Sprintf("Insufficient scope: this request requires %s.", scope))
@@ -302,13 +350,12 @@ func (s *Sandbox) admin(w http.ResponseWriter, r *http.Request, m *mall, path st
 	handle(w, r, m.viewAt(s.Now()))
 }
 
-func knownVersion(v string) bool {
-	for _, k := range APIVersions {
-		if k == v {
-			return true
-		}
-	}
-	return false
+// defaultVersion stands for the app's developer-center version: the
+// oldest version still served.
+func (s *Sandbox) defaultVersion() string {
+	s.versions.mu.Lock()
+	defer s.versions.mu.Unlock()
+	return s.versions.available[0]
 }
 
 func bearer(r *http.Request) string {

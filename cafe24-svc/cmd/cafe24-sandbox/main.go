@@ -53,6 +53,7 @@ func run(ctx context.Context, args []string, log *slog.Logger) error {
 	clientSecret := fs.String("client-secret", "hlog-dev-secret", "client secret of the registered app; prefer HLOG_CLIENT_SECRET")
 	accessTTL := fs.Duration("access-token-ttl", sandbox.AccessTokenTTL, "access token lifetime on the sandbox clock")
 	refreshTTL := fs.Duration("refresh-token-ttl", sandbox.RefreshTokenTTL, "refresh token lifetime on the sandbox clock")
+	redirectURIs := fs.String("redirect-uris", "", "comma list of redirect URIs registered for the app; empty allows any loopback http(s) URI")
 	stateFile := fs.String("state-file", "", "file that keeps issued tokens across restarts; empty keeps them in memory")
 	if err := kit.ParseFlags(fs, args); err != nil {
 		return err
@@ -67,6 +68,11 @@ func run(ctx context.Context, args []string, log *slog.Logger) error {
 		RefreshTokenTTL: *refreshTTL,
 		Logger:          log,
 		StateFile:       *stateFile,
+	}
+	for _, u := range strings.Split(*redirectURIs, ",") {
+		if u = strings.TrimSpace(u); u != "" {
+			cfg.RedirectURIs = append(cfg.RedirectURIs, u)
+		}
 	}
 	if *clockFlag != "" {
 		t, err := time.Parse(time.RFC3339, *clockFlag)

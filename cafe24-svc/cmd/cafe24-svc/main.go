@@ -24,9 +24,9 @@ func run(ctx context.Context, args []string, log *slog.Logger) error {
 	baseURL := fs.String("api-base-url", cafe24api.DefaultBaseURL, "Cafe24 API base URL with {mall_id}; the local sandbox is http://127.0.0.1:7101/malls/{mall_id}")
 	apiVersion := fs.String("api-version", "2025-12-01", "X-Cafe24-Api-Version to send; empty uses the app's developer-center version")
 	timeout := fs.Duration("request-timeout", 30*time.Second, "timeout of one Cafe24 HTTP request")
-	lookback := fs.Int("lookback-days", 30, "days before the cursor re-read on every run, for late claims")
+	lookback := fs.Int("lookback-days", 14, "days before the cursor re-read by order date on every run; older orders that changed are found by claim, delivery and refund dates")
 	backfill := fs.Int("backfill-days", 365, "days a first run collects when ingest gives no backfill_from")
-	window := fs.Int("window-days", 30, "order-date days per search (Cafe24 allows at most 3 months)")
+	window := fs.Int("window-days", 0, "cap on the order-date days of one search; 0 means 3 calendar months, the most Cafe24 allows")
 	pageLimit := fs.Int("page-limit", cafe24api.MaxOrdersLimit, "orders per page (1-1000)")
 	if err := kit.ParseFlags(fs, args); err != nil {
 		return err

@@ -35,6 +35,7 @@ const (
 	firstBackoff           = time.Second
 	maxBackoff             = 30 * time.Second
 	maxResponseBytes       = 64 << 20
+	maxErrorBytes          = 1 << 20
 )
 
 // Config configures a Client.
@@ -198,7 +199,8 @@ func (m *Mall) do(ctx context.Context, endpoint string, out any, build func(cont
 		if err := m.pacer.wait(ctx, m.onWait); err != nil {
 			return err
 		}
-		status, header, body, err := m.attempt(ctx, build)
+		sent := m.c.cfg.Clock.Now()
+		status, header, body, undecodable, err := m.attempt(ctx, build, out)
 		m.c.cfg.Metrics.observe(endpoint, status, err)
 		if err != nil {
 			if ctx.Err() != nil {
@@ -215,14 +217,12 @@ func (m *Mall) do(ctx context.Context, endpoint string, out any, build func(cont
 			}
 			continue
 		}
-		m.pacer.observe(header.Get("X-Api-Call-Limit"))
+		m.pacer.observe(header.Get("X-Api-Call-Limit"), sent)
+		m.pacer.observeUsage(header.Get("X-Cafe24-Call-Usage"), header.Get("X-Cafe24-Time-Usage"))
 		switch {
 		case status >= 200 && status < 300:
-			if out == nil {
-				return nil
-			}
-			if err := json.Unmarshal(body, out); err != nil {
-				return &APIError{Endpoint: endpoint, Status: status, Message: "undecodable answer: " + err.Error()}
+			if undecodable != nil {
+				return &APIError{Endpoint: endpoint, Status: status, Message: "undecodable answer: " + undecodable.Error()}
 			}
 			return nil
 		case status == http.StatusTooManyRequests:
@@ -266,29 +266,48 @@ func (m *Mall) sleep(ctx context.Context, d time.Duration, rateLimit bool) error
 	return m.c.cfg.Clock.Sleep(ctx, d)
 }
 
-// attempt makes one HTTP request, bounded by the request timeout.
-func (m *Mall) attempt(ctx context.Context, build func(context.Context) (*http.Request, error)) (int, http.Header, []byte, error) {
+// attempt makes one HTTP request, bounded by the request timeout. A 2xx
+// answer is decoded into out as it streams in, so that a page of 1,000
+// orders never sits in memory twice; other answers return their (small)
+// body for the error. undecodable is set when a 2xx answer is not the JSON
+// expected; err is a transport failure, worth a retry.
+func (m *Mall) attempt(ctx context.Context, build func(context.Context) (*http.Request, error), out any) (status int, header http.Header, body []byte, undecodable, err error) {
 	actx, cancel := context.WithTimeout(ctx, m.c.cfg.RequestTimeout)
 	defer cancel()
 	req, err := build(actx)
 	if err != nil {
-		return 0, nil, nil, err
+		return 0, nil, nil, nil, err
 	}
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", m.c.cfg.UserAgent)
 	resp, err := m.c.cfg.HTTPClient.Do(req)
 	if err != nil {
-		return 0, nil, nil, redactURL(err)
+		return 0, nil, nil, nil, redactURL(err)
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		if out == nil {
+			return resp.StatusCode, resp.Header, nil, nil, nil
+		}
+		limited := &io.LimitedReader{R: resp.Body, N: maxResponseBytes + 1}
+		if err := json.NewDecoder(limited).Decode(out); err != nil {
+			var syntax *json.SyntaxError
+			var typ *json.UnmarshalTypeError
+			switch {
+			case limited.N <= 0:
+				return 0, nil, nil, nil, fmt.Errorf("answer larger than %d bytes", maxResponseBytes)
+			case errors.As(err, &syntax) || errors.As(err, &typ):
+				return resp.StatusCode, resp.Header, nil, err, nil
+			}
+			return 0, nil, nil, nil, fmt.Errorf("reading answer: %w", redactURL(err))
+		}
+		return resp.StatusCode, resp.Header, nil, nil, nil
+	}
+	body, err = io.ReadAll(io.LimitReader(resp.Body, maxErrorBytes))
 	if err != nil {
-		return 0, nil, nil, fmt.Errorf("reading answer: %w", redactURL(err))
+		return 0, nil, nil, nil, fmt.Errorf("reading answer: %w", redactURL(err))
 	}
-	if len(body) > maxResponseBytes {
-		return 0, nil, nil, fmt.Errorf("answer larger than %d bytes", maxResponseBytes)
-	}
-	return resp.StatusCode, resp.Header, body, nil
+	return resp.StatusCode, resp.Header, body, nil, nil
 }
 
 // redactURL drops the request URL from transport errors: it is long and

@@ -142,3 +142,58 @@ func TestParseTokenTime(t *testing.T) {
 		t.Error("want an error")
 	}
 }
+
+// TestPacerLeavesRoomOnceOthersShareTheBucket: alone, a run may fill the
+// mall's bucket; once X-Api-Call-Limit shows calls it did not make, it keeps
+// ten calls free for the others.
+func TestPacerLeavesRoomOnceOthersShareTheBucket(t *testing.T) {
+	sb, c, real, tok := setup(t)
+	m, _ := c.Mall("demo", cafe24api.Budget{RequestsPerSecond: 1000, Burst: 1000}, nil)
+	ctx := context.Background()
+	began := real.Now()
+	for i := 0; i < 39; i++ {
+		if _, err := m.CountOrders(ctx, tok, week); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if waited := real.Now().Sub(began); waited != 0 {
+		t.Fatalf("alone, 39 calls waited %s", waited)
+	}
+	real.Advance(30 * time.Second) // the bucket drains
+	sb.FillRateLimit("demo", 30)   // another app calls
+	if _, err := m.CountOrders(ctx, tok, week); err != nil {
+		t.Fatal(err)
+	}
+	began = real.Now()
+	if _, err := m.CountOrders(ctx, tok, week); err != nil {
+		t.Fatal(err)
+	}
+	// 31 in the bucket: the next call waits until it holds at most 29.
+	if waited := real.Now().Sub(began); waited < 900*time.Millisecond {
+		t.Fatalf("with another app in the bucket the next call waited %s", waited)
+	}
+}
+
+// TestPacerSlowsNearTheUsageQuota: at 90% of the mall's usage quota calls
+// are spaced two seconds apart, so the run does not block the whole mall.
+func TestPacerSlowsNearTheUsageQuota(t *testing.T) {
+	sb, c, real, tok := setup(t)
+	m, _ := c.Mall("demo", cafe24api.DefaultBudget, nil)
+	ctx := context.Background()
+	if _, err := m.CountOrders(ctx, tok, week); err != nil {
+		t.Fatal(err)
+	}
+	if err := sb.FillQuota("demo", 92); err != nil {
+		t.Fatal(err)
+	}
+	began := real.Now()
+	for i := 0; i < 4; i++ {
+		if _, err := m.CountOrders(ctx, tok, week); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The first call sees 92% and reports it; three more follow 2 s apart.
+	if waited := real.Now().Sub(began); waited < 6*time.Second {
+		t.Fatalf("near the quota 4 calls took %s", waited)
+	}
+}

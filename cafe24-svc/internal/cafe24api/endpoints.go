@@ -86,3 +86,15 @@ func (m *Mall) ListRefunds(ctx context.Context, accessToken string, s Search) ([
 	}
 	return page.Refunds, nil
 }
+
+// GetOrder calls GET /api/v2/admin/orders/{order_id} with its items.
+func (m *Mall) GetOrder(ctx context.Context, accessToken, orderID string) (*Order, error) {
+	var body orderBody
+	if err := m.get(ctx, "orders/{order_id}", accessToken, "/api/v2/admin/orders/"+url.PathEscape(orderID), url.Values{"embed": {"items"}}, &body); err != nil {
+		return nil, fmt.Errorf("reading order %s: %w", orderID, err)
+	}
+	if body.Order == nil {
+		return nil, fmt.Errorf("reading order %s: %w", orderID, &APIError{Endpoint: "orders/{order_id}", Status: 200, Message: "answer has no order"})
+	}
+	return body.Order, nil
+}

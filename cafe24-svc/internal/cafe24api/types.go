@@ -70,12 +70,17 @@ type Item struct {
 // Refund is one element of GET /api/v2/admin/refunds (cafe24.md §8).
 type Refund struct {
 	OrderID            string   `json:"order_id"`
+	OrderDate          *string  `json:"order_date"`
 	RefundCode         *string  `json:"refund_code"`
 	OrderItemCode      []string `json:"order_item_code"`
 	Currency           string   `json:"currency"`
 	ActualRefundAmount string   `json:"actual_refund_amount"`
 	RefundDate         *string  `json:"refund_date"`
 	Status             string   `json:"status"`
+}
+
+type orderBody struct {
+	Order *Order `json:"order"`
 }
 
 type ordersPage struct {
@@ -102,4 +107,74 @@ type errorEnvelope struct {
 type oauthErrorBody struct {
 	Error       string `json:"error"`
 	Description string `json:"error_description"`
+}
+
+// Product is one element of GET /api/v2/admin/products (cafe24.md §5).
+type Product struct {
+	ProductNo         int64             `json:"product_no"`
+	ProductCode       string            `json:"product_code"`
+	CustomProductCode *string           `json:"custom_product_code"`
+	ProductName       string            `json:"product_name"`
+	Price             string            `json:"price"`
+	Display           string            `json:"display"`
+	Selling           string            `json:"selling"`
+	CreatedDate       *string           `json:"created_date"`
+	UpdatedDate       *string           `json:"updated_date"`
+	Category          []ProductCategory `json:"category"`
+	Variants          []Variant         `json:"variants"`
+}
+
+// ProductCategory is one entry of a product's category list.
+type ProductCategory struct {
+	CategoryNo int64 `json:"category_no"`
+}
+
+// Variant is one variant of a product (embed=variants).
+type Variant struct {
+	VariantCode      string          `json:"variant_code"`
+	Options          []VariantOption `json:"options"`
+	Selling          string          `json:"selling"`
+	AdditionalAmount *string         `json:"additional_amount"`
+	Quantity         *int64          `json:"quantity"`
+}
+
+// VariantOption is one name=value of a variant.
+type VariantOption struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+// Category is one element of GET /api/v2/admin/categories (cafe24.md §6).
+type Category struct {
+	CategoryNo       int64              `json:"category_no"`
+	CategoryDepth    int32              `json:"category_depth"`
+	ParentCategoryNo int64              `json:"parent_category_no"`
+	CategoryName     string             `json:"category_name"`
+	FullCategoryName map[string]*string `json:"full_category_name"`
+}
+
+// Coupon is one element of GET /api/v2/admin/coupons (cafe24.md §7).
+type Coupon struct {
+	CouponNo                  string  `json:"coupon_no"`
+	CouponName                string  `json:"coupon_name"`
+	CreatedDate               *string `json:"created_date"`
+	Deleted                   string  `json:"deleted"`
+	BenefitType               string  `json:"benefit_type"`
+	BenefitPrice              *string `json:"benefit_price"`
+	BenefitPercentage         *string `json:"benefit_percentage"`
+	BenefitPercentageMaxPrice *string `json:"benefit_percentage_max_price"`
+	AvailableBeginDatetime    *string `json:"available_begin_datetime"`
+	AvailableEndDatetime      *string `json:"available_end_datetime"`
+}
+
+type productsPage struct {
+	Products []Product `json:"products"`
+}
+
+type categoriesPage struct {
+	Categories []Category `json:"categories"`
+}
+
+type couponsPage struct {
+	Coupons []Coupon `json:"coupons"`
 }

@@ -38,14 +38,18 @@ func toStatus(err error) error {
 	if _, ok := status.FromError(err); ok {
 		return err
 	}
-	switch {
-	case errors.Is(err, context.Canceled):
-		return status.Error(codes.Canceled, "collect cancelled")
-	case errors.Is(err, context.DeadlineExceeded):
-		return status.Error(codes.DeadlineExceeded, "collect ran out of time: "+err.Error())
-	}
+	// A call that timed out on every attempt is the platform's failure, not
+	// the run's: check for it before the run's own cancellation.
 	var exhausted *cafe24api.RetriesExhaustedError
-	if errors.As(err, &exhausted) {
+	if !errors.As(err, &exhausted) {
+		switch {
+		case errors.Is(err, context.Canceled):
+			return status.Error(codes.Canceled, "collect cancelled")
+		case errors.Is(err, context.DeadlineExceeded):
+			return status.Error(codes.DeadlineExceeded, "collect ran out of time: "+err.Error())
+		}
+	}
+	if exhausted != nil {
 		if exhausted.RateLimited {
 			delay := exhausted.RetryAfter
 			if delay <= 0 {
@@ -66,9 +70,9 @@ func toStatus(err error) error {
 			return status.Error(codes.Unauthenticated, msgTokenRejected)
 		case api.Status == http.StatusForbidden:
 			// cafe24.md §3: a missing scope, a non-HTTPS call or an uninstalled app.
-			return status.Error(codes.FailedPrecondition, fmt.Sprintf("Cafe24 refused access (%s): reinstall the H-log app with the mall.read_order scope", api.Message))
+			return status.Error(codes.FailedPrecondition, fmt.Sprintf("Cafe24 refused access (%s): reconnect Cafe24 in H-log and grant every permission it asks for", api.Message))
 		case api.Status == http.StatusBadRequest && strings.Contains(api.Message, "version"):
-			return status.Error(codes.FailedPrecondition, "Cafe24 API version unavailable, update cafe24-svc --api-version: "+api.Message)
+			return status.Error(codes.FailedPrecondition, "Cafe24 API version unavailable: update cafe24-svc --api-version to a version Cafe24 serves ("+api.Message+")")
 		case api.Status >= 500:
 			return status.Error(codes.Unavailable, "Cafe24 API unavailable: "+err.Error())
 		}

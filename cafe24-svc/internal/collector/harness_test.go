@@ -5,7 +5,9 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
+	"sync"
 	"testing"
 	"time"
 
@@ -42,12 +44,25 @@ type harness struct {
 	url    string
 	real   *clock.Fake
 	client collectorv1.CollectorServiceClient
+	// first is the credentials a test connected with, when it keeps them.
+	first *collectorv1.Credentials
+	// calls counts the sandbox's requests by path.
+	mu    sync.Mutex
+	calls map[string]int
+}
+
+// called is how many requests reached path (below /malls/{mall}).
+func (h *harness) called(path string) int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.calls["/malls/"+h.mall.ID+path]
 }
 
 type options struct {
-	mall            sandbox.MallConfig
-	refreshTokenTTL time.Duration
-	collector       func(*collector.Config)
+	mall           sandbox.MallConfig
+	collector      func(*collector.Config)
+	apiVersion     string
+	requestTimeout time.Duration
 }
 
 func newHarness(t *testing.T, opt options) *harness {
@@ -59,22 +74,39 @@ func newHarness(t *testing.T, opt options) *harness {
 	sb, err := sandbox.New(sandbox.Config{
 		Malls: []sandbox.MallConfig{opt.mall}, Clock: start, TimeSource: real.Now,
 		HistoryDays: 120, FutureDays: 60, ClientID: clientID, ClientSecret: clientSecret,
-		RefreshTokenTTL: opt.refreshTokenTTL,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	web := httptest.NewServer(sb)
+	h := &harness{t: t, sb: sb, mall: opt.mall, real: real, calls: map[string]int{}}
+	web := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.mu.Lock()
+		h.calls[r.URL.Path]++
+		h.mu.Unlock()
+		sb.ServeHTTP(w, r)
+	}))
 	t.Cleanup(web.Close)
+	h.url = web.URL
+	h.client = h.startCollector(opt.apiVersion, opt.requestTimeout, opt.collector)
+	return h
+}
 
+// startCollector serves another collector, against the same sandbox, on
+// its own gRPC port. An empty apiVersion means 2025-12-01.
+func (h *harness) startCollector(apiVersion string, timeout time.Duration, tune func(*collector.Config)) collectorv1.CollectorServiceClient {
+	t := h.t
+	t.Helper()
+	if apiVersion == "" {
+		apiVersion = "2025-12-01"
+	}
 	log := slog.New(slog.DiscardHandler)
-	api, err := cafe24api.New(cafe24api.Config{BaseURLTemplate: web.URL + "/malls/{mall_id}", APIVersion: "2025-12-01", Clock: real, Logger: log})
+	api, err := cafe24api.New(cafe24api.Config{BaseURLTemplate: h.url + "/malls/{mall_id}", APIVersion: apiVersion, Clock: h.real, Logger: log, RequestTimeout: timeout})
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := collector.Config{API: api, Clock: real, Logger: log}
-	if opt.collector != nil {
-		opt.collector(&cfg)
+	cfg := collector.Config{API: api, Clock: h.real, Logger: log}
+	if tune != nil {
+		tune(&cfg)
 	}
 	svc, err := collector.New(cfg)
 	if err != nil {
@@ -99,7 +131,7 @@ func newHarness(t *testing.T, opt options) *harness {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cc.Close() })
-	return &harness{t: t, sb: sb, mall: opt.mall, url: web.URL, real: real, client: collectorv1.NewCollectorServiceClient(cc)}
+	return collectorv1.NewCollectorServiceClient(cc)
 }
 
 // advance moves the sandbox clock, and real time with it.

@@ -24,11 +24,19 @@ type run struct {
 	mall   *cafe24api.Mall
 	sess   *session
 
+	current         string // the stream being collected
 	done, estimated int64
 	waitErr         error // a progress message about a wait that could not be sent
 
 	refunds    *translate.RefundIndex
 	refundDays map[string]bool // KST days whose refunds were fetched on their own
+	// refundedOrders are the orders refunded from changesSince on, with
+	// their order dates when the refund says (zero otherwise).
+	refundedOrders map[string]time.Time
+	changesSince   time.Time
+	refundsUntil   time.Time // refunds made before it are indexed (or evicted)
+	walkFrom       time.Time // the order-date walk's span
+	walkTo         time.Time
 
 	batchOrders []*commercev1.Order
 	batchLines  []*commercev1.OrderLine
@@ -36,23 +44,12 @@ type run struct {
 	lastRefund  time.Time // refund date of the last refund indexed
 }
 
-// window is a span of order dates, [start, end), searched as one.
-type window struct {
-	start, end time.Time
-	count      int
-}
-
-func (w window) search() cafe24api.Search {
-	// Cafe24 dates are whole seconds and end_date is inclusive.
-	return cafe24api.Search{Start: w.start, End: w.end.Add(-time.Second), DateType: "order_date"}
-}
-
-func (w window) String() string {
-	return w.start.In(cafe24api.KST).Format(time.DateTime) + ".." + w.end.In(cafe24api.KST).Format(time.DateTime)
-}
-
-// collectOrders walks order-date windows from the cursor (less the lookback) to
-// now, sending each window's orders and lines, then a checkpoint.
+// collectOrders brings the orders stream up to now. A first run walks
+// order-date windows from the backfill start. A resumed run first searches
+// the orders placed before its lookback that changed since the last run (by
+// the claim and fulfilment date types, cafe24.md §8), then walks order-date
+// windows from the cursor less the lookback. Each window ends with a
+// checkpoint.
 func (r *run) collectOrders(ctx context.Context, sr *collectorv1.StreamRequest) error {
 	cfg := r.svc.cfg
 	now := cfg.Clock.Now().Truncate(time.Second)
@@ -60,11 +57,13 @@ func (r *run) collectOrders(ctx context.Context, sr *collectorv1.StreamRequest) 
 	if err != nil {
 		return status.Error(codes.InvalidArgument, err.Error())
 	}
-	var from, hwm time.Time
-	var floor time.Time
+	var from, hwm, floor, changesFrom time.Time
 	switch {
 	case cur != nil:
-		hwm, floor = cur.OrderDateFrom, cur.Floor
+		hwm, floor, changesFrom = cur.OrderDateFrom, cur.Floor, cur.ChangesFrom
+		if changesFrom.IsZero() {
+			changesFrom = hwm
+		}
 		from = hwm.Add(-cfg.Lookback)
 		if from.Before(floor) {
 			from = floor
@@ -82,27 +81,17 @@ func (r *run) collectOrders(ctx context.Context, sr *collectorv1.StreamRequest) 
 	if from.After(now) {
 		from = now
 	}
+	if cur == nil {
+		// Nothing before the backfill start is wanted: it is sent.
+		hwm = from
+	}
+	r.begin(streamOrders)
 	r.log.Info("collecting orders", "from", from.Format(time.RFC3339), "to", now.Format(time.RFC3339), "resumed", cur != nil)
 
-	r.refunds, r.refundDays = translate.NewRefundIndex(), map[string]bool{}
-	if err := r.loadRefunds(ctx, from, now); err != nil {
-		return err
-	}
-	windows, total, err := r.plan(ctx, from, now)
-	if err != nil {
-		return err
-	}
-	r.estimated = int64(total)
-	if err := r.progress(fmt.Sprintf("orders %s: %d windows, about %d orders", window{start: from, end: now}, len(windows), total), 0); err != nil {
-		return err
-	}
 	checkpointed := false
-	checkpoint := func(upTo time.Time) error {
+	checkpoint := func() error {
 		checkpointed = true
-		if upTo.After(hwm) {
-			hwm = upTo
-		}
-		b, err := ordersCursor{OrderDateFrom: hwm, Floor: floor}.encode()
+		b, err := ordersCursor{OrderDateFrom: hwm, Floor: floor, ChangesFrom: changesFrom}.encode()
 		if err != nil {
 			return err
 		}
@@ -110,112 +99,82 @@ func (r *run) collectOrders(ctx context.Context, sr *collectorv1.StreamRequest) 
 			Checkpoint: &collectorv1.Checkpoint{Stream: streamOrders, Cursor: b},
 		}})
 	}
-	for len(windows) > 0 {
-		w := windows[0]
-		windows = windows[1:]
-		upTo, err := r.window(ctx, w)
+	r.refunds, r.refundDays = translate.NewRefundIndex(), map[string]bool{}
+	refundsFrom := from
+	if cur != nil {
+		// Refunds made since the last run, by refund date (cafe24.md §8),
+		// whatever the order date.
+		changesFrom = changesFrom.Add(-changeOverlap)
+		if changesFrom.Before(refundsFrom) {
+			refundsFrom = changesFrom
+		}
+	}
+	r.refundedOrders = map[string]time.Time{}
+	if cur != nil {
+		r.changesSince = changesFrom
+	}
+	// Refunds are read by refund date in 3-month searches, lazily: only as
+	// far ahead of the walk as refundHorizon, and forgotten once every order
+	// before them is sent, so memory stays flat however long the backfill.
+	r.refundsUntil = refundsFrom
+	if cur != nil {
+		if err := r.ensureRefunds(ctx, now, now); err != nil {
+			return err
+		}
+	}
+	if cur != nil && changesFrom.Before(now) {
+		if err := r.collectChanges(ctx, changesFrom, now, floor, from); err != nil {
+			return err
+		}
+	}
+	changesFrom = now
+	if cur != nil {
+		if err := checkpoint(); err != nil {
+			return err
+		}
+	}
+
+	r.walkFrom, r.walkTo = from, now
+	var sent int64 // orders sent by the walk
+	var covered time.Duration
+	for start := from; start.Before(now); {
+		w := r.nextWindow(start, now, sent, covered)
+		if err := r.ensureRefunds(ctx, w.end.Add(refundHorizon), now); err != nil {
+			return err
+		}
+		before := r.done
+		upTo, err := r.window(ctx, w, sent == 0)
 		if err != nil {
 			return err
 		}
-		if upTo.Before(w.end) {
-			// The window outgrew the offset cap while it was paged: the
-			// rest of it is searched again from where the pages stopped.
-			windows = append([]window{{start: upTo, end: w.end}}, windows...)
+		r.refunds.EvictBefore(upTo)
+		sent += r.done - before
+		covered += upTo.Sub(w.start)
+		// upTo is short of w.end when the window outgrew the offset cap
+		// while it was paged: the rest is searched again from there.
+		start = upTo
+		if upTo.After(hwm) {
+			hwm = upTo
 		}
-		if err := checkpoint(upTo); err != nil {
+		if err := checkpoint(); err != nil {
 			return err
 		}
-		r.estimated = max(r.estimated, r.done)
+		if covered > 0 {
+			rest := now.Sub(upTo)
+			r.estimated = r.done + int64(float64(sent)*rest.Seconds()/covered.Seconds())
+		}
 		if err := r.progress("orders "+window{start: w.start, end: upTo}.String(), 0); err != nil {
 			return err
 		}
 	}
 	if !checkpointed {
 		// A run with nothing to search still says where it stands.
-		if err := checkpoint(from); err != nil {
+		if err := checkpoint(); err != nil {
 			return err
 		}
 	}
 	r.log.Info("orders collected", "orders", r.done, "refunds_indexed", r.refunds.Len())
 	return nil
-}
-
-// plan cuts [from, to) into windows of the configured size, halving any
-// window that holds more orders than offset paging can reach (cafe24.md §4).
-func (r *run) plan(ctx context.Context, from, to time.Time) ([]window, int, error) {
-	cfg := r.svc.cfg
-	reachable := cfg.MaxOffset + cfg.PageLimit
-	var out []window
-	total := 0
-	size := cfg.Window
-	for start := from; start.Before(to); {
-		end := start.Add(size)
-		if end.After(to) {
-			end = to
-		}
-		w := window{start: start, end: end}
-		err := r.sess.call(ctx, func(tok string) error {
-			n, err := r.mall.CountOrders(ctx, tok, w.search())
-			w.count = n
-			return err
-		})
-		if err != nil {
-			return nil, 0, err
-		}
-		if w.count > reachable {
-			if end.Sub(start) <= minWindow {
-				return nil, 0, status.Errorf(codes.Internal, "more than %d orders in %s: too many to page through", reachable, w)
-			}
-			size = end.Sub(start) / 2
-			continue
-		}
-		out = append(out, w)
-		total += w.count
-		start, size = end, cfg.Window
-	}
-	return out, total, nil
-}
-
-// window sends the orders of w, page by page. It returns how far it got:
-// w.end, or the order date it stopped at when the window grew past the
-// offset cap while it was paged.
-func (r *run) window(ctx context.Context, w window) (time.Time, error) {
-	cfg := r.svc.cfg
-	s := w.search()
-	s.Limit, s.Embed = cfg.PageLimit, []string{"items"}
-	for s.Offset = 0; ; s.Offset += cfg.PageLimit {
-		if s.Offset > cfg.MaxOffset {
-			last := r.last
-			if err := r.flush(); err != nil {
-				return time.Time{}, err
-			}
-			if !last.After(w.start) {
-				return time.Time{}, status.Errorf(codes.Internal, "more than %d orders placed at %s: too many to page through", cfg.MaxOffset, last)
-			}
-			return last, nil
-		}
-		var page []cafe24api.Order
-		err := r.sess.call(ctx, func(tok string) error {
-			var err error
-			page, err = r.mall.ListOrders(ctx, tok, s)
-			return err
-		})
-		if err != nil {
-			return time.Time{}, err
-		}
-		for i := range page {
-			if err := r.add(ctx, &page[i]); err != nil {
-				return time.Time{}, err
-			}
-		}
-		if len(page) < cfg.PageLimit {
-			break
-		}
-	}
-	if err := r.flush(); err != nil {
-		return time.Time{}, err
-	}
-	return w.end, nil
 }
 
 // add translates one order into the pending batch, fetching first any
@@ -252,12 +211,51 @@ func (r *run) flush() error {
 	if len(r.batchOrders) == 0 {
 		return nil
 	}
-	err := r.stream.Send(&collectorv1.CollectResponse{Message: &collectorv1.CollectResponse_Records{Records: &collectorv1.RecordBatch{
-		Stream: streamOrders, Orders: r.batchOrders, OrderLines: r.batchLines,
-	}}})
-	r.done += int64(len(r.batchOrders))
+	batch := &collectorv1.RecordBatch{Stream: streamOrders, Orders: r.batchOrders, OrderLines: r.batchLines}
+	n := int64(len(r.batchOrders))
 	r.batchOrders, r.batchLines = nil, nil
-	return err
+	return r.send(batch, n)
+}
+
+// begin starts a stream: progress counts from zero.
+func (r *run) begin(stream string) {
+	r.current, r.done, r.estimated = stream, 0, 0
+}
+
+// send streams a batch of n top-level records.
+func (r *run) send(b *collectorv1.RecordBatch, n int64) error {
+	r.done += n
+	return r.stream.Send(&collectorv1.CollectResponse{Message: &collectorv1.CollectResponse_Records{Records: b}})
+}
+
+// refundHorizon is how far past a window's orders their refunds are read
+// before the window: most claims complete within weeks of the order. A
+// refund later than that is read on its own day when an item shows it
+// (MissingRefundDays).
+const refundHorizon = 31 * 24 * time.Hour
+
+// ensureRefunds indexes the refunds made up to until (at most now), going
+// on from where the index stands in whole 3-month searches, so that a
+// backfill reads refunds in as few calls as one pass over the span would.
+func (r *run) ensureRefunds(ctx context.Context, until, now time.Time) error {
+	if until.After(now) {
+		until = now
+	}
+	if !r.refundsUntil.Before(until) {
+		return nil
+	}
+	end := r.refundsUntil
+	for end.Before(until) {
+		end = SearchEnd(end)
+	}
+	if end.After(now) {
+		end = now
+	}
+	if err := r.loadRefunds(ctx, r.refundsUntil, end); err != nil {
+		return err
+	}
+	r.refundsUntil = end
+	return nil
 }
 
 // loadRefunds indexes the refunds made in [from, to), by refund date, in
@@ -265,7 +263,7 @@ func (r *run) flush() error {
 func (r *run) loadRefunds(ctx context.Context, from, to time.Time) error {
 	cfg := r.svc.cfg
 	for start := from; start.Before(to); {
-		end := start.Add(cfg.Window)
+		end := SearchEnd(start)
 		if end.After(to) {
 			end = to
 		}
@@ -292,10 +290,20 @@ func (r *run) loadRefunds(ctx context.Context, from, to time.Time) error {
 			}
 			for _, rf := range page {
 				r.refunds.Add(rf)
-				if rf.RefundDate != nil {
-					if t, err := translate.ParseTime(*rf.RefundDate); err == nil {
-						r.lastRefund = t
+				if rf.RefundDate == nil {
+					continue
+				}
+				t, err := translate.ParseTime(*rf.RefundDate)
+				if err != nil {
+					continue
+				}
+				r.lastRefund = t
+				if !r.changesSince.IsZero() && !t.Before(r.changesSince) && rf.OrderID != "" {
+					var od time.Time
+					if rf.OrderDate != nil {
+						od, _ = translate.ParseTime(*rf.OrderDate)
 					}
+					r.refundedOrders[rf.OrderID] = od
 				}
 			}
 			if len(page) < s.Limit {
@@ -310,7 +318,7 @@ func (r *run) loadRefunds(ctx context.Context, from, to time.Time) error {
 // progress tells ingest how far the run is.
 func (r *run) progress(msg string, wait time.Duration) error {
 	p := &collectorv1.Progress{
-		Stream:           streamOrders,
+		Stream:           r.current,
 		RecordsDone:      r.done,
 		RecordsEstimated: r.estimated,
 		Message:          msg,
@@ -331,7 +339,7 @@ func (r *run) rateLimitWait(d time.Duration) {
 		return
 	}
 	p := &collectorv1.Progress{
-		Stream: streamOrders, RecordsDone: r.done, RecordsEstimated: r.estimated,
+		Stream: r.current, RecordsDone: r.done, RecordsEstimated: r.estimated,
 		Message:       fmt.Sprintf("waiting %s for the Cafe24 rate limit", d.Round(100*time.Millisecond)),
 		RateLimitWait: durationpb.New(d),
 		ObservedAt:    timestamppb.New(r.svc.cfg.Clock.Now()),

@@ -25,16 +25,18 @@ type Config struct {
 	API    *cafe24api.Client
 	Clock  clock.Clock
 	Logger *slog.Logger
-	// Lookback is re-read before the cursor on every run, for late claims
+	// Lookback is re-read by order date before the cursor on every run, for
+	// late payments and claims (default 14 days); older orders that changed
+	// are found by the claim and fulfilment date types and refund dates.
 	// and status changes (default 30 days).
 	Lookback time.Duration
 	// DefaultBackfill is how far back a first run goes when ingest gives no
 	// backfill_from (default 365 days: a year gives the first dashboard its
-	// seasonality at about 13 count calls; Cafe24's history depth is
-	// undocumented, cafe24.md §4, and empty windows cost one call each).
+	// seasonality in 4 windows; Cafe24's history depth is undocumented,
+	// cafe24.md §4).
 	DefaultBackfill time.Duration
-	// Window is the order-date span of one search (default 30 days; Cafe24
-	// allows at most 3 months, cafe24.md §4).
+	// Window caps the order-date span of one search; zero means 3 calendar
+	// months, the most Cafe24 allows (cafe24.md §4), which costs fewest calls.
 	Window time.Duration
 	// PageLimit is orders per page (default and maximum 1000).
 	PageLimit int
@@ -43,6 +45,9 @@ type Config struct {
 	MaxOffset int
 	// BatchSize is orders per RecordBatch (default 200).
 	BatchSize int
+	// ChangeDateTypes are the date types a resumed run searches for older
+	// orders that changed since the last run (default DefaultChangeDateTypes).
+	ChangeDateTypes []string
 	// RefreshSkew renews tokens this long before they expire (default 5 minutes).
 	RefreshSkew time.Duration
 }
@@ -50,8 +55,9 @@ type Config struct {
 // Service is the Cafe24 collector.
 type Service struct {
 	collectorv1.UnimplementedCollectorServiceServer
-	cfg Config
-	log *slog.Logger
+	cfg   Config
+	log   *slog.Logger
+	guard *refreshGuard
 }
 
 const (
@@ -77,9 +83,8 @@ func New(cfg Config) (*Service, error) {
 			*d = v
 		}
 	}
-	def(&cfg.Lookback, 30*24*time.Hour)
+	def(&cfg.Lookback, 14*24*time.Hour)
 	def(&cfg.DefaultBackfill, 365*24*time.Hour)
-	def(&cfg.Window, 30*24*time.Hour)
 	def(&cfg.RefreshSkew, 5*time.Minute)
 	if cfg.PageLimit == 0 {
 		cfg.PageLimit = cafe24api.MaxOrdersLimit
@@ -87,11 +92,14 @@ func New(cfg Config) (*Service, error) {
 	if cfg.MaxOffset == 0 {
 		cfg.MaxOffset = cafe24api.MaxOffset
 	}
+	if cfg.ChangeDateTypes == nil {
+		cfg.ChangeDateTypes = DefaultChangeDateTypes
+	}
 	if cfg.BatchSize == 0 {
 		cfg.BatchSize = 200
 	}
 	switch {
-	case cfg.Window < minWindow || cfg.Window > maxWindow:
+	case cfg.Window != 0 && (cfg.Window < minWindow || cfg.Window > maxWindow):
 		return nil, fmt.Errorf("collector: window %s must be from %s to %s", cfg.Window, minWindow, maxWindow)
 	case cfg.PageLimit < 1 || cfg.PageLimit > cafe24api.MaxOrdersLimit:
 		return nil, fmt.Errorf("collector: page limit %d must be from 1 to %d", cfg.PageLimit, cafe24api.MaxOrdersLimit)
@@ -100,22 +108,37 @@ func New(cfg Config) (*Service, error) {
 	case cfg.Lookback < 0 || cfg.DefaultBackfill <= 0 || cfg.BatchSize < 1 || cfg.RefreshSkew < 0:
 		return nil, errors.New("collector: lookback, backfill, batch size and refresh skew must be positive")
 	}
-	return &Service{cfg: cfg, log: cfg.Logger}, nil
+	return &Service{cfg: cfg, log: cfg.Logger, guard: newRefreshGuard(cfg.Clock.Now)}, nil
 }
 
 // DefaultRateBudget is assumed when a Collect call carries none: Cafe24's
-// drain rate of 2 calls a second, one call at a time (cafe24.md §2).
-var DefaultRateBudget = &collectorv1.RateBudget{RequestsPerSecond: 2, Burst: 10, MaxConcurrency: 1}
+// leaky bucket, 40 calls draining 2 a second, one call at a time
+// (cafe24.md §2); the pacer leaves room for the mall's other apps when
+// X-Api-Call-Limit shows them.
+var DefaultRateBudget = &collectorv1.RateBudget{RequestsPerSecond: 2, Burst: 40, MaxConcurrency: 1}
 
 // Describe says this is Cafe24 and which streams it offers.
 func (s *Service) Describe(context.Context, *collectorv1.DescribeRequest) (*collectorv1.DescribeResponse, error) {
 	return &collectorv1.DescribeResponse{
 		Platform:    commercev1.Platform_PLATFORM_CAFE24,
 		DisplayName: "Cafe24",
+		// Catalogue first: order lines name products and options.
 		Streams: []*collectorv1.StreamInfo{{
+			Name:            streamCategories,
+			Description:     "The category tree with depths and parents.",
+			CursorSemantics: "full refresh",
+		}, {
+			Name:            streamProducts,
+			Description:     "Products with their variants as options (price, selling, display, stock).",
+			CursorSemantics: "full refresh by since_product_no; the cursor holds where an interrupted run stopped",
+		}, {
+			Name:            streamCoupons,
+			Description:     "Coupons, deleted ones included.",
+			CursorSemantics: "full refresh",
+		}, {
 			Name:        streamOrders,
 			Description: "Orders with their items as order lines, item claims (cancels, returns, exchanges) and their refunds.",
-			CursorSemantics: fmt.Sprintf("order-date high-water mark; every run re-reads the %d days before it, since Cafe24 has no updated-since filter, so late payments, status changes and claims appear",
+			CursorSemantics: fmt.Sprintf("order-date high-water mark; every run re-reads the %d days before it and searches the orders paid, shipped, delivered, confirmed or claimed since the last run, and the refunds made since, because Cafe24 has no updated-since filter",
 				int(s.cfg.Lookback.Hours()/24)),
 			Incremental: true,
 		}},
@@ -135,8 +158,10 @@ func cafe24Credentials(c *collectorv1.Credentials) (*collectorv1.Cafe24Credentia
 		return nil, status.Errorf(codes.InvalidArgument, "Cafe24 mall id %q must be lower-case letters, digits and dashes", cc.MallId)
 	case cc.ClientId == "" || cc.ClientSecret == "":
 		return nil, status.Error(codes.InvalidArgument, "Cafe24 credentials need the app's client id and secret")
-	case cc.AccessToken == "" && cc.RefreshToken == "":
-		return nil, status.Error(codes.InvalidArgument, "Cafe24 credentials need an access or refresh token")
+	case cc.AccessToken == "" && cc.RefreshToken == "" && cc.AuthorizationCode == "":
+		return nil, status.Error(codes.InvalidArgument, "Cafe24 credentials need a token pair or an authorization code")
+	case cc.AuthorizationCode != "" && cc.RedirectUri == "":
+		return nil, status.Error(codes.InvalidArgument, "a Cafe24 authorization code needs the redirect_uri it was issued for")
 	}
 	return cc, nil
 }
@@ -153,7 +178,14 @@ func (s *Service) CheckCredentials(ctx context.Context, req *collectorv1.CheckCr
 	if err != nil {
 		return nil, status.Error(codes.InvalidArgument, err.Error())
 	}
-	sess := newSession(mall, cc, s.cfg.Clock, s.cfg.RefreshSkew, s.log, nil)
+	sess := newSession(mall, cc, s.cfg.Clock, s.cfg.RefreshSkew, s.log, s.guard, nil)
+	if cc.AccessToken == "" && cc.RefreshToken == "" {
+		// The seller has just come back from Cafe24's consent screen: the
+		// code lives one minute and is single use (cafe24.md §1).
+		if err := sess.exchange(ctx); err != nil {
+			return nil, err
+		}
+	}
 	now := s.cfg.Clock.Now().In(cafe24api.KST)
 	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, cafe24api.KST)
 	err = sess.call(ctx, func(tok string) error {
@@ -177,7 +209,15 @@ func (s *Service) CheckCredentials(ctx context.Context, req *collectorv1.CheckCr
 	return resp, nil
 }
 
-// Collect streams the requested streams.
+// streamCollectors are the streams offered, by name.
+var streamCollectors = map[string]func(*run, context.Context, *collectorv1.StreamRequest) error{
+	streamOrders:     (*run).collectOrders,
+	streamProducts:   (*run).collectProducts,
+	streamCategories: (*run).collectCategories,
+	streamCoupons:    (*run).collectCoupons,
+}
+
+// Collect streams the requested streams, in the order asked.
 func (s *Service) Collect(req *collectorv1.CollectRequest, stream collectorv1.CollectorService_CollectServer) error {
 	cc, err := cafe24Credentials(req.GetCredentials())
 	if err != nil {
@@ -188,8 +228,8 @@ func (s *Service) Collect(req *collectorv1.CollectRequest, stream collectorv1.Co
 	}
 	seen := map[string]bool{}
 	for _, sr := range req.Streams {
-		if sr.Name != streamOrders {
-			return status.Errorf(codes.InvalidArgument, "stream %q is not offered by the Cafe24 collector (offered: orders)", sr.Name)
+		if _, ok := streamCollectors[sr.Name]; !ok {
+			return status.Errorf(codes.InvalidArgument, "stream %q is not offered by the Cafe24 collector (offered: orders, products, categories, coupons)", sr.Name)
 		}
 		if seen[sr.Name] {
 			return status.Errorf(codes.InvalidArgument, "stream %q requested twice", sr.Name)
@@ -222,13 +262,13 @@ func (s *Service) Collect(req *collectorv1.CollectRequest, stream collectorv1.Co
 		return status.Error(codes.InvalidArgument, err.Error())
 	}
 	r.mall = mall
-	r.sess = newSession(mall, cc, s.cfg.Clock, s.cfg.RefreshSkew, r.log, func(c *collectorv1.Cafe24Credentials) error {
+	r.sess = newSession(mall, cc, s.cfg.Clock, s.cfg.RefreshSkew, r.log, s.guard, func(c *collectorv1.Cafe24Credentials) error {
 		return stream.Send(&collectorv1.CollectResponse{Message: &collectorv1.CollectResponse_CredentialUpdate{
 			CredentialUpdate: &collectorv1.CredentialUpdate{Credentials: &collectorv1.Credentials{Platform: &collectorv1.Credentials_Cafe24{Cafe24: c}}},
 		}})
 	})
 	for _, sr := range req.Streams {
-		if err := r.collectOrders(ctx, sr); err != nil {
+		if err := streamCollectors[sr.Name](r, ctx, sr); err != nil {
 			r.log.Warn("collect ended early", "stream", sr.Name, "err", err.Error(), "orders_sent", r.done)
 			return toStatus(err)
 		}

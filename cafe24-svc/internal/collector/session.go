@@ -29,10 +29,11 @@ type session struct {
 	log      *slog.Logger
 	onRotate func(*collectorv1.Cafe24Credentials) error
 	rotated  bool
+	guard    *refreshGuard
 }
 
-func newSession(mall *cafe24api.Mall, creds *collectorv1.Cafe24Credentials, c clock.Clock, skew time.Duration, log *slog.Logger, onRotate func(*collectorv1.Cafe24Credentials) error) *session {
-	return &session{mall: mall, creds: proto.Clone(creds).(*collectorv1.Cafe24Credentials), clock: c, skew: skew, log: log, onRotate: onRotate}
+func newSession(mall *cafe24api.Mall, creds *collectorv1.Cafe24Credentials, c clock.Clock, skew time.Duration, log *slog.Logger, guard *refreshGuard, onRotate func(*collectorv1.Cafe24Credentials) error) *session {
+	return &session{mall: mall, creds: proto.Clone(creds).(*collectorv1.Cafe24Credentials), clock: c, skew: skew, log: log, guard: guard, onRotate: onRotate}
 }
 
 // accessToken returns a token that will live at least skew longer,
@@ -55,7 +56,9 @@ func (s *session) refresh(ctx context.Context) error {
 	if exp := s.creds.GetRefreshTokenExpiresAt(); exp != nil && !s.clock.Now().Before(exp.AsTime()) {
 		return errReconnect
 	}
-	tok, err := s.mall.RefreshToken(ctx, s.creds.ClientId, s.creds.ClientSecret, s.creds.RefreshToken)
+	tok, err := s.guard.refresh(ctx, s.mall.ID()+"\x00"+s.creds.ClientId+"\x00"+s.creds.ClientSecret, s.creds.RefreshToken, func() (*cafe24api.Token, error) {
+		return s.mall.RefreshToken(ctx, s.creds.ClientId, s.creds.ClientSecret, s.creds.RefreshToken)
+	})
 	if err != nil {
 		var api *cafe24api.APIError
 		if errors.As(err, &api) && (api.Status == http.StatusBadRequest || api.Status == http.StatusUnauthorized) {
@@ -67,7 +70,11 @@ func (s *session) refresh(ctx context.Context) error {
 		}
 		return err
 	}
-	next := proto.Clone(s.creds).(*collectorv1.Cafe24Credentials)
+	return s.adopt(proto.Clone(s.creds).(*collectorv1.Cafe24Credentials), tok)
+}
+
+// adopt makes tok the session's token pair and hands it on.
+func (s *session) adopt(next *collectorv1.Cafe24Credentials, tok *cafe24api.Token) error {
 	next.AccessToken = tok.AccessToken
 	next.AccessTokenExpiresAt = timestamppb.New(tok.AccessExpiresAt)
 	next.RefreshToken = tok.RefreshToken
@@ -84,6 +91,27 @@ func (s *session) refresh(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// exchange trades the credentials' authorization code for a token pair.
+func (s *session) exchange(ctx context.Context) error {
+	tok, err := s.mall.ExchangeCode(ctx, s.creds.ClientId, s.creds.ClientSecret, s.creds.AuthorizationCode, s.creds.RedirectUri)
+	if err != nil {
+		var api *cafe24api.APIError
+		if errors.As(err, &api) && (api.Status == http.StatusBadRequest || api.Status == http.StatusUnauthorized) {
+			if api.OAuthError == "invalid_client" {
+				return status.Error(codes.Unauthenticated, fmt.Sprintf("Cafe24 rejected the app's client credentials (%s): check the Cafe24 app's client id and secret", api.Message))
+			}
+			return status.Error(codes.Unauthenticated, fmt.Sprintf("Cafe24 did not accept the authorization code (%s): connect Cafe24 again", api.Message))
+		}
+		return err
+	}
+	if tok.MallID != "" && tok.MallID != s.creds.MallId {
+		return status.Errorf(codes.Unauthenticated, "the authorization code was issued for mall %q, not %q: connect Cafe24 again", tok.MallID, s.creds.MallId)
+	}
+	next := proto.Clone(s.creds).(*collectorv1.Cafe24Credentials)
+	next.AuthorizationCode, next.RedirectUri = "", ""
+	return s.adopt(next, tok)
 }
 
 // call runs fn with a live access token. A 401 means the token died early

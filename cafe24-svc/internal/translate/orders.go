@@ -17,23 +17,48 @@ import (
 // codes they cover. Adding the same refund twice keeps one.
 type RefundIndex struct {
 	byItem map[string][]*cafe24api.Refund
-	seen   map[string]bool
+	seen   map[string]time.Time // refund key -> refund date (zero if unknown)
 }
 
 // NewRefundIndex returns an empty index.
 func NewRefundIndex() *RefundIndex {
-	return &RefundIndex{byItem: map[string][]*cafe24api.Refund{}, seen: map[string]bool{}}
+	return &RefundIndex{byItem: map[string][]*cafe24api.Refund{}, seen: map[string]time.Time{}}
 }
 
 // Add indexes r under each item it covers.
 func (ix *RefundIndex) Add(r cafe24api.Refund) {
 	key := refundKey(r)
-	if ix.seen[key] {
+	if _, ok := ix.seen[key]; ok {
 		return
 	}
-	ix.seen[key] = true
+	at, _ := optionalTime(r.RefundDate)
+	ix.seen[key] = at
 	for _, code := range r.OrderItemCode {
 		ix.byItem[code] = append(ix.byItem[code], &r)
+	}
+}
+
+// EvictBefore drops the refunds made before t. A collector that has sent
+// every order placed before t needs them no more: an order's refunds come
+// after it. Refunds without a date stay.
+func (ix *RefundIndex) EvictBefore(t time.Time) {
+	for code, refunds := range ix.byItem {
+		kept := refunds[:0]
+		for _, r := range refunds {
+			if at := ix.seen[refundKey(*r)]; at.IsZero() || !at.Before(t) {
+				kept = append(kept, r)
+			}
+		}
+		if len(kept) == 0 {
+			delete(ix.byItem, code)
+		} else {
+			ix.byItem[code] = kept
+		}
+	}
+	for key, at := range ix.seen {
+		if !at.IsZero() && at.Before(t) {
+			delete(ix.seen, key)
+		}
 	}
 }
 

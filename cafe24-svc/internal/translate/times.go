@@ -3,6 +3,8 @@ package translate
 import (
 	"fmt"
 	"time"
+
+	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
 // kst is Korea Standard Time (UTC+9, no daylight saving since 1988).
@@ -30,4 +32,12 @@ func optionalTime(p *string) (time.Time, error) {
 		return time.Time{}, nil
 	}
 	return ParseTime(*p)
+}
+
+// stamp is t as a timestamp; the zero time is unset.
+func stamp(t time.Time) *timestamppb.Timestamp {
+	if t.IsZero() {
+		return nil
+	}
+	return timestamppb.New(t)
 }

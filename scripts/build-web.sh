@@ -9,7 +9,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 web="$root/web"
 
 # The dashboard's own files, copied as they are (no bundler, no minifier).
-sources=(index.html app.js style.css)
+sources=(index.html style.css i18n.js core.js auth.js accounts.js app.js)
 # Chart.js's self-contained UMD build, the one file of it the page loads.
 chart_js="node_modules/chart.js/dist/chart.umd.min.js"
 

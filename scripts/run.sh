@@ -8,15 +8,35 @@ root=$PWD
 H=$root/.hlog
 export GOTOOLCHAIN=local GOFLAGS=-buildvcs=false
 
-scripts/install-deps.sh mariadb
-mkdir -p "$H/bin" "$H/mysql" "$H/ingest" "$H/cafe24-sandbox" "$H/logs"
+# Chromium: ably-svc drives the Ably seller site with it.
+scripts/install-deps.sh mariadb chromium
+mkdir -p "$H/bin" "$H/mysql" "$H/ingest" "$H/cafe24-sandbox" "$H/logs" "$H/secrets"
+chmod 700 "$H/secrets"
 
 version=$(git describe --tags --always --dirty 2>/dev/null || echo dev)
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 echo "building binaries ($version)"
 go build -ldflags "-X hlog.dev/proto/kit.Version=$version -X hlog.dev/proto/kit.Commit=$commit" -o "$H/bin/" \
   hlog.dev/cafe24-svc/cmd/cafe24-sandbox hlog.dev/cafe24-svc/cmd/cafe24-svc \
+  hlog.dev/smartstore-svc/cmd/smartstore-sandbox hlog.dev/smartstore-svc/cmd/smartstore-svc \
+  hlog.dev/ably-svc/cmd/ably-sandbox hlog.dev/ably-svc/cmd/ably-svc \
   hlog.dev/ingest-svc/cmd/ingest-svc hlog.dev/gateway/cmd/gateway hlog.dev/gateway/cmd/hlog-demo
+
+# The token the gateway presents to ingest-svc, made once and kept.
+token_file=$H/secrets/service-token
+if [ ! -s "$token_file" ]; then
+  (umask 077; head -c 32 /dev/urandom | base64 | tr -d '=+/\n' >"$token_file")
+fi
+
+# Sandbox-only credentials (the sandboxes' registered demo apps and sellers).
+cafe24_client_id=hlog-dev-client
+cafe24_client_secret=hlog-dev-secret
+smartstore_client_id=hlogSandboxApp01
+smartstore_client_secret='$2a$04$hlogdevsandboxsecret00'
+ably_email=demo@example.com
+ably_password=password
+demo_email=demo@hlog.local
+demo_password=hlog-demo-password
 
 bin() { for d in /usr/sbin /usr/bin; do [ -x "$d/$1" ] && { echo "$d/$1"; return; }; done; command -v "$1"; }
 mariadbd=$(bin mariadbd)
@@ -65,13 +85,26 @@ start cafe24-sandbox "$H/bin/cafe24-sandbox" --addr 127.0.0.1:7101 --mall demo:s
   --state-file "$H/cafe24-sandbox/tokens.json"
 start cafe24-svc "$H/bin/cafe24-svc" --grpc-addr 127.0.0.1:9101 --metrics-addr 127.0.0.1:9111 \
   --api-base-url 'http://127.0.0.1:7101/malls/{mall_id}'
-HLOG_MYSQL_DSN="root@unix($sock)/hlog?parseTime=true&loc=UTC" \
+start smartstore-sandbox "$H/bin/smartstore-sandbox" --addr 127.0.0.1:7102
+start smartstore-svc "$H/bin/smartstore-svc" --grpc-addr 127.0.0.1:9102 --metrics-addr 127.0.0.1:9112 \
+  --api-base-url http://127.0.0.1:7102/external
+start ably-sandbox "$H/bin/ably-sandbox" --addr 127.0.0.1:7103
+start ably-svc "$H/bin/ably-svc" --grpc-addr 127.0.0.1:9103 --metrics-addr 127.0.0.1:9113 \
+  --site-url http://127.0.0.1:7103 --api-url ''
+HLOG_MYSQL_DSN="root@unix($sock)/hlog?parseTime=true&loc=UTC" HLOG_SERVICE_TOKEN_FILE="$token_file" \
 start ingest-svc "$H/bin/ingest-svc" --grpc-addr 127.0.0.1:9090 --metrics-addr 127.0.0.1:9190 \
-  --collector-cafe24 127.0.0.1:9101 --collector-smartstore "" --collector-ably "" \
+  --collector-cafe24 127.0.0.1:9101 --collector-smartstore 127.0.0.1:9102 --collector-ably 127.0.0.1:9103 \
   --credential-key-file "$H/ingest/credential.key" --buyer-hash-key-file "$H/ingest/buyer.key" --create-missing-keys
-start gateway "$H/bin/gateway" --http-addr 127.0.0.1:8080 --metrics-addr 127.0.0.1:9180 --ingest-addr 127.0.0.1:9090
+HLOG_CAFE24_CLIENT_SECRET=$cafe24_client_secret \
+start gateway "$H/bin/gateway" --http-addr 127.0.0.1:8080 --metrics-addr 127.0.0.1:9180 --ingest-addr 127.0.0.1:9090 \
+  --public-url http://127.0.0.1:8080 --service-token-file "$token_file" \
+  --cafe24-client-id "$cafe24_client_id" --cafe24-authorize-url 'http://127.0.0.1:7101/malls/{mall_id}/api/v2/oauth/authorize'
 
-if ! "$H/bin/hlog-demo" --gateway-url http://127.0.0.1:8080 --cafe24-sandbox-url http://127.0.0.1:7101 2>>"$H/logs/hlog-demo.log"; then
+echo "connecting the demo seller to the three sandboxes and running the first syncs"
+if ! HLOG_DEMO_SELLER_PASSWORD=$demo_password HLOG_DEMO_SMARTSTORE_CLIENT_SECRET=$smartstore_client_secret \
+  HLOG_DEMO_ABLY_PASSWORD=$ably_password \
+  "$H/bin/hlog-demo" --gateway-url http://127.0.0.1:8080 --seller-email "$demo_email" \
+    --cafe24-mall demo --smartstore-client-id "$smartstore_client_id" --ably-email "$ably_email" 2>>"$H/logs/hlog-demo.log"; then
   echo "demo setup failed; logs are in .hlog/logs/ (tail of hlog-demo.log below)" >&2
   tail -n 5 "$H/logs/hlog-demo.log" >&2
   exit 1
@@ -81,9 +114,15 @@ cat <<TXT
 
 H-log is running.
   dashboard      http://127.0.0.1:8080
+    sign in as   $demo_email
+    password     $demo_password
+    (Cafe24, Smartstore and Ably are connected to their sandboxes)
   REST API       http://127.0.0.1:8080/v1/...   (OpenAPI: http://127.0.0.1:8080/openapi.json)
-  gRPC API       127.0.0.1:9090 (ingest-svc; reflection on)
-  Cafe24 sandbox http://127.0.0.1:7101 (mall "demo")
+  gRPC API       127.0.0.1:9090 (ingest-svc; reflection on; API keys:
+                 HLOG_MYSQL_DSN='root@unix($sock)/hlog?parseTime=true&loc=UTC' .hlog/bin/ingest-svc apikey create --name me --all)
+  sandboxes      Cafe24 http://127.0.0.1:7101 (mall "demo"), Smartstore http://127.0.0.1:7102, Ably http://127.0.0.1:7103
+                 (to connect another seller by hand: Cafe24 mall id "demo"; Smartstore $smartstore_client_id / $smartstore_client_secret;
+                 Ably $ably_email / $ably_password)
   MariaDB        socket $sock (database hlog)
   logs           .hlog/logs/
 Press Ctrl-C to stop.

@@ -16,42 +16,51 @@ import (
 	"time"
 )
 
-// binaries builds each service's command once per test binary, from the Go
-// workspace, so the end-to-end tests run the same programs `make run` runs.
+// binary builds a service's command on first use, from the Go workspace, so
+// the end-to-end tests run the same programs `make run` runs. Each command
+// builds on its own: a test needing only Cafe24 does not wait for (or fail
+// on) another platform's build.
 var (
-	buildOnce sync.Once
-	binDir    string
-	buildErr  error
+	buildMu sync.Mutex
+	binDir  string
+	built   = map[string]error{}
 )
 
 var commands = map[string]string{
-	"cafe24-sandbox": "hlog.dev/cafe24-svc/cmd/cafe24-sandbox",
-	"cafe24-svc":     "hlog.dev/cafe24-svc/cmd/cafe24-svc",
-	"ingest-svc":     "hlog.dev/ingest-svc/cmd/ingest-svc",
-	"gateway":        "hlog.dev/gateway/cmd/gateway",
+	"cafe24-sandbox":     "hlog.dev/cafe24-svc/cmd/cafe24-sandbox",
+	"cafe24-svc":         "hlog.dev/cafe24-svc/cmd/cafe24-svc",
+	"smartstore-sandbox": "hlog.dev/smartstore-svc/cmd/smartstore-sandbox",
+	"smartstore-svc":     "hlog.dev/smartstore-svc/cmd/smartstore-svc",
+	"ably-sandbox":       "hlog.dev/ably-svc/cmd/ably-sandbox",
+	"ably-svc":           "hlog.dev/ably-svc/cmd/ably-svc",
+	"ingest-svc":         "hlog.dev/ingest-svc/cmd/ingest-svc",
+	"gateway":            "hlog.dev/gateway/cmd/gateway",
 }
 
-func binary(t *testing.T, name string) string {
+func binary(t testing.TB, name string) string {
 	t.Helper()
-	buildOnce.Do(func() {
-		binDir, buildErr = os.MkdirTemp("", "hlog-e2e-bin-")
-		if buildErr != nil {
-			return
+	buildMu.Lock()
+	defer buildMu.Unlock()
+	if binDir == "" {
+		dir, err := os.MkdirTemp("", "hlog-e2e-bin-")
+		if err != nil {
+			t.Fatal(err)
 		}
-		var pkgs []string
-		for _, p := range commands {
-			pkgs = append(pkgs, p)
-		}
-		cmd := exec.Command("go", append([]string{"build", "-o", binDir + "/"}, pkgs...)...)
+		binDir = dir
+	}
+	err, done := built[name]
+	if !done {
+		cmd := exec.Command("go", "build", "-o", filepath.Join(binDir, name), commands[name])
 		// Like the Makefile: no VCS stamping, which fails in a checkout git
 		// does not trust (CI clones) and is not needed for tests.
 		cmd.Env = append(os.Environ(), "GOFLAGS=-buildvcs=false")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("go build: %w\n%s", err, out)
+		if out, berr := cmd.CombinedOutput(); berr != nil {
+			err = fmt.Errorf("go build %s: %w\n%s", name, berr, out)
 		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
+		built[name] = err
+	}
+	if err != nil {
+		t.Fatal(err)
 	}
 	return filepath.Join(binDir, name)
 }
@@ -68,7 +77,7 @@ type proc struct {
 	exited  chan struct{}
 }
 
-func start(t *testing.T, name string, env []string, args ...string) *proc {
+func start(t testing.TB, name string, env []string, args ...string) *proc {
 	t.Helper()
 	p := &proc{name: name, serving: make(chan struct{}), exited: make(chan struct{})}
 	p.cmd = exec.Command(binary(t, name), args...)
@@ -119,7 +128,7 @@ func (p *proc) logs() string {
 }
 
 // stop sends SIGTERM, as Kubernetes and Ctrl-C do, and expects a clean exit.
-func (p *proc) stop(t *testing.T) {
+func (p *proc) stop(t testing.TB) {
 	select {
 	case <-p.exited:
 		return
@@ -149,7 +158,7 @@ func lastLines(s string, n int) string {
 }
 
 // freeAddr returns a loopback address with a port free at the time of the call.
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -67,7 +67,7 @@ func New(cfg Config) (*Server, error) {
 		log = slog.Default()
 	}
 	registry := prometheus.NewRegistry()
-	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), NewBuildInfo(cfg.Name))
 	m := newRPCMetrics(registry)
 
 	lis, err := net.Listen("tcp", cfg.GRPCAddr)
@@ -133,7 +133,7 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	s.health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
 	s.health.SetServingStatus(s.cfg.Name, healthpb.HealthCheckResponse_SERVING)
-	s.log.Info("serving", "grpc_addr", s.Addr().String(), "metrics_addr", addrString(s.MetricsAddr()))
+	s.log.Info("serving", "grpc_addr", s.Addr().String(), "metrics_addr", addrString(s.MetricsAddr()), "version", Version, "commit", Commit)
 
 	var runErr error
 	select {

@@ -6,6 +6,7 @@ import (
 	"context"
 	"flag"
 	"log/slog"
+	"os"
 
 	"hlog.dev/gateway/internal/gateway"
 	"hlog.dev/proto/kit"
@@ -22,7 +23,11 @@ func run(ctx context.Context, args []string, log *slog.Logger) error {
 	if err := kit.ParseFlags(fs, args); err != nil {
 		return err
 	}
-	g, err := gateway.New(cfg, log)
+	secrets, err := gateway.LoadSecrets(cfg, os.Getenv)
+	if err != nil {
+		return err
+	}
+	g, err := gateway.New(cfg, secrets, log)
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,9 @@
-// Package demo connects the local stack's demo seller to the platform
-// sandboxes and runs a first sync, through the same REST API the dashboard
-// uses. `make run` calls it once every service is up.
+// Package demo signs the local stack's demo seller in (signing them up the
+// first time), connects them to every platform sandbox that is configured
+// and follows each account's sync to its end, through the same HTTP routes
+// the dashboard uses: Cafe24 through the real OAuth consent redirect,
+// Smartstore and Ably through the REST API. `make run` calls it once every
+// service is up; the end-to-end tests use it too.
 package demo
 
 import (
@@ -8,113 +11,277 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"html"
 	"io"
 	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
 	"strings"
+	"sync"
 	"time"
 )
 
-// Config says where the gateway and the Cafe24 sandbox are.
+// Config says where the gateway is, who the demo seller is and which
+// sandbox accounts to connect; an empty platform block is skipped.
 type Config struct {
-	GatewayURL    string // e.g. http://127.0.0.1:8080
-	Cafe24Sandbox string // e.g. http://127.0.0.1:7101
-	Cafe24Mall    string // the sandbox mall to connect, e.g. "demo"
-	Cafe24Client  string // client id of the app registered in the sandbox
-	Cafe24Secret  string
+	GatewayURL     string // e.g. http://127.0.0.1:8080
+	SellerEmail    string
+	SellerPassword string
+	SellerName     string
+	// Cafe24Mall is the sandbox mall to connect through the gateway's
+	// OAuth flow (the gateway knows the app and the consent page).
+	Cafe24Mall string
+	// Smartstore application of the sandbox.
+	SmartstoreClientID     string
+	SmartstoreClientSecret string
+	// Ably seller-site sign-in of the sandbox.
+	AblyEmail    string
+	AblyPassword string
 	// Out receives progress lines for the person running `make run`.
 	Out io.Writer
 }
 
-// Seed waits for the gateway, connects the demo mall unless it is connected
-// already, and follows the account's newest sync run to its end.
+// Client is a signed-in demo seller.
+type Client struct {
+	cfg  Config
+	http *http.Client
+	csrf string
+	out  io.Writer
+}
+
+// Seed waits for the gateway, signs the seller in, connects what is not
+// connected yet (syncing what is) and follows every account's newest run
+// to its end.
 func Seed(ctx context.Context, cfg Config) error {
-	c := &client{http: &http.Client{Timeout: 30 * time.Second}, out: cfg.Out}
-	if err := c.waitReady(ctx, cfg.GatewayURL+"/readyz"); err != nil {
+	c, err := SignIn(ctx, cfg)
+	if err != nil {
 		return err
 	}
-	var accounts struct {
-		Accounts []struct {
-			AccountID         string `json:"account_id"`
-			Platform          string `json:"platform"`
-			ExternalAccountID string `json:"external_account_id"`
-		} `json:"accounts"`
+	accounts, err := c.Accounts(ctx)
+	if err != nil {
+		return err
 	}
-	if err := c.do(ctx, "GET", cfg.GatewayURL+"/v1/accounts", nil, &accounts); err != nil {
-		return fmt.Errorf("listing accounts: %w", err)
+	have := map[string]string{}
+	for _, a := range accounts {
+		have[a.Platform] = a.AccountID
 	}
-	accountID := ""
-	for _, a := range accounts.Accounts {
-		if a.Platform == "PLATFORM_CAFE24" && a.ExternalAccountID == cfg.Cafe24Mall {
-			accountID = a.AccountID
+	type step struct {
+		platform string
+		enabled  bool
+		connect  func(context.Context) error
+	}
+	steps := []step{
+		{"PLATFORM_CAFE24", cfg.Cafe24Mall != "", c.ConnectCafe24},
+		{"PLATFORM_SMARTSTORE", cfg.SmartstoreClientID != "", c.ConnectSmartstore},
+		{"PLATFORM_ABLY", cfg.AblyEmail != "", c.ConnectAbly},
+	}
+	for _, s := range steps {
+		if !s.enabled {
+			continue
 		}
-	}
-	if accountID == "" {
-		id, err := c.connectCafe24(ctx, cfg)
-		if err != nil {
-			return err
+		if id, ok := have[s.platform]; ok {
+			// Data is kept between runs; a fresh sync brings it up to date.
+			if err := c.do(ctx, "POST", "/v1/accounts/"+id+":sync", map[string]any{}, &struct{}{}); err != nil {
+				return fmt.Errorf("syncing account %s: %w", id, err)
+			}
+			fmt.Fprintf(c.out, "%s already connected as account %s; syncing it\n", platformWord(s.platform), id)
+			continue
 		}
-		accountID = id
-		fmt.Fprintf(c.out, "connected Cafe24 sandbox mall %q as account %s\n", cfg.Cafe24Mall, accountID)
-	} else {
-		// Data is kept between runs; a fresh sync brings it up to date.
-		var trig struct{}
-		if err := c.do(ctx, "POST", cfg.GatewayURL+"/v1/accounts/"+accountID+":sync", map[string]any{}, &trig); err != nil {
-			return fmt.Errorf("triggering a sync of account %s: %w", accountID, err)
+		if err := s.connect(ctx); err != nil {
+			return fmt.Errorf("connecting %s: %w", platformWord(s.platform), err)
 		}
-		fmt.Fprintf(c.out, "Cafe24 sandbox mall %q already connected as account %s; syncing it\n", cfg.Cafe24Mall, accountID)
+		fmt.Fprintf(c.out, "connected the %s sandbox\n", platformWord(s.platform))
 	}
-	return c.followNewestRun(ctx, cfg.GatewayURL, accountID)
+	accounts, err = c.Accounts(ctx)
+	if err != nil {
+		return err
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, len(accounts))
+	for i, a := range accounts {
+		wg.Go(func() { errs[i] = c.FollowNewestRun(ctx, a.AccountID, platformWord(a.Platform)) })
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
-func (c *client) connectCafe24(ctx context.Context, cfg Config) (string, error) {
-	var tok struct {
-		AccessToken           string   `json:"access_token"`
-		ExpiresAt             string   `json:"expires_at"`
-		RefreshToken          string   `json:"refresh_token"`
-		RefreshTokenExpiresAt string   `json:"refresh_token_expires_at"`
-		Scopes                []string `json:"scopes"`
+func platformWord(p string) string { return strings.ToLower(strings.TrimPrefix(p, "PLATFORM_")) }
+
+// SignIn signs the seller in, signing them up when the e-mail is unknown.
+func SignIn(ctx context.Context, cfg Config) (*Client, error) {
+	jar, _ := cookiejar.New(nil)
+	c := &Client{cfg: cfg, out: cfg.Out, http: &http.Client{
+		Timeout: 60 * time.Second,
+		Jar:     jar,
+		// Redirects are followed by hand: the OAuth dance checks each hop.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}}
+	if c.out == nil {
+		c.out = io.Discard
 	}
-	if err := c.do(ctx, "POST", cfg.Cafe24Sandbox+"/_sandbox/malls/"+cfg.Cafe24Mall+"/tokens", map[string]any{}, &tok); err != nil {
-		return "", fmt.Errorf("minting sandbox tokens for mall %s: %w", cfg.Cafe24Mall, err)
+	if err := c.waitReady(ctx); err != nil {
+		return nil, err
 	}
-	accessExp, err := kstTime(tok.ExpiresAt)
+	var sess struct {
+		CSRFToken string `json:"csrf_token"`
+	}
+	err := c.do(ctx, "POST", "/auth/sign-in", map[string]any{"email": cfg.SellerEmail, "password": cfg.SellerPassword}, &sess)
+	var apiErr *APIError
+	if errors.As(err, &apiErr) && apiErr.HTTPStatus == http.StatusUnauthorized {
+		err = c.do(ctx, "POST", "/auth/sign-up", map[string]any{
+			"email": cfg.SellerEmail, "password": cfg.SellerPassword, "display_name": cfg.SellerName,
+		}, &sess)
+		if err == nil {
+			fmt.Fprintf(c.out, "signed up the demo seller %s\n", cfg.SellerEmail)
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("signing in %s: %w", cfg.SellerEmail, err)
+	}
+	c.csrf = sess.CSRFToken
+	return c, nil
+}
+
+// Account is an account as the REST API lists it.
+type Account struct {
+	AccountID         string `json:"account_id"`
+	Platform          string `json:"platform"`
+	ExternalAccountID string `json:"external_account_id"`
+	Status            string `json:"status"`
+}
+
+// Accounts lists the seller's accounts.
+func (c *Client) Accounts(ctx context.Context) ([]Account, error) {
+	var out struct {
+		Accounts []Account `json:"accounts"`
+	}
+	if err := c.do(ctx, "GET", "/v1/accounts", nil, &out); err != nil {
+		return nil, fmt.Errorf("listing accounts: %w", err)
+	}
+	return out.Accounts, nil
+}
+
+// hiddenInput matches the consent form's hidden fields.
+var hiddenInput = regexp.MustCompile(`<input type="hidden" name="([a-z_]+)" value="([^"]*)">`)
+
+// ConnectCafe24 runs the OAuth authorization-code flow as a browser would:
+// the gateway's start route, the mall's consent page (approved), and back
+// to the gateway's callback, which connects the mall.
+func (c *Client) ConnectCafe24(ctx context.Context) error {
+	loc, err := c.redirect(ctx, "GET", c.cfg.GatewayURL+"/connect/cafe24/start?"+url.Values{"mall_id": {c.cfg.Cafe24Mall}}.Encode(), nil)
+	if err != nil {
+		return err
+	}
+	if strings.Contains(loc, "connect_error=") {
+		return fmt.Errorf("the gateway refused: %s", outcome(loc))
+	}
+	page, err := c.fetch(ctx, loc)
+	if err != nil {
+		return fmt.Errorf("opening the consent page: %w", err)
+	}
+	form := url.Values{"decision": {"approve"}}
+	for _, m := range hiddenInput.FindAllStringSubmatch(page, -1) {
+		form.Set(m[1], html.UnescapeString(m[2]))
+	}
+	if form.Get("state") == "" {
+		return fmt.Errorf("the consent page at %s has no form: %.200s", loc, page)
+	}
+	back, err := c.redirect(ctx, "POST", loc, form)
+	if err != nil {
+		return fmt.Errorf("approving: %w", err)
+	}
+	done, err := c.redirect(ctx, "GET", back, nil)
+	if err != nil {
+		return fmt.Errorf("returning to the gateway: %w", err)
+	}
+	if !strings.Contains(done, "connected=cafe24") {
+		return fmt.Errorf("%s", outcome(done))
+	}
+	return nil
+}
+
+func outcome(location string) string {
+	u, err := url.Parse(location)
+	if err != nil {
+		return location
+	}
+	if e := u.Query().Get("connect_error"); e != "" {
+		return e
+	}
+	return location
+}
+
+// redirect makes a request that must answer with a redirect, and returns
+// where to.
+func (c *Client) redirect(ctx context.Context, method, target string, form url.Values) (string, error) {
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, err := http.NewRequestWithContext(ctx, method, target, body)
 	if err != nil {
 		return "", err
 	}
-	refreshExp, err := kstTime(tok.RefreshTokenExpiresAt)
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	res, err := c.http.Do(req)
 	if err != nil {
 		return "", err
 	}
-	body := map[string]any{
-		"platform":     "PLATFORM_CAFE24",
-		"display_name": "데모 카페24 쇼핑몰",
-		"credentials": map[string]any{"cafe24": map[string]any{
-			"mall_id": cfg.Cafe24Mall, "client_id": cfg.Cafe24Client, "client_secret": cfg.Cafe24Secret,
-			"access_token": tok.AccessToken, "access_token_expires_at": accessExp,
-			"refresh_token": tok.RefreshToken, "refresh_token_expires_at": refreshExp,
-			"scopes": tok.Scopes,
+	defer res.Body.Close()
+	data, _ := io.ReadAll(io.LimitReader(res.Body, 4096))
+	if res.StatusCode/100 != 3 {
+		return "", fmt.Errorf("%s %s: %s: %.300s", method, target, res.Status, data)
+	}
+	loc, err := res.Location()
+	if err != nil {
+		return "", fmt.Errorf("%s %s: redirect without a location", method, target)
+	}
+	return loc.String(), nil
+}
+
+func (c *Client) fetch(ctx context.Context, target string) (string, error) {
+	req, err := http.NewRequestWithContext(ctx, "GET", target, nil)
+	if err != nil {
+		return "", err
+	}
+	res, err := c.http.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer res.Body.Close()
+	data, err := io.ReadAll(res.Body)
+	if err != nil {
+		return "", err
+	}
+	if res.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("GET %s: %s: %.300s", target, res.Status, data)
+	}
+	return string(data), nil
+}
+
+// ConnectSmartstore adds the sandbox's Commerce API application.
+func (c *Client) ConnectSmartstore(ctx context.Context) error {
+	return c.do(ctx, "POST", "/v1/accounts", map[string]any{
+		"platform": "PLATFORM_SMARTSTORE",
+		"credentials": map[string]any{"smartstore": map[string]any{
+			"client_id": c.cfg.SmartstoreClientID, "client_secret": c.cfg.SmartstoreClientSecret,
 		}},
-	}
-	var added struct {
-		Account struct {
-			AccountID string `json:"account_id"`
-		} `json:"account"`
-	}
-	if err := c.do(ctx, "POST", cfg.GatewayURL+"/v1/accounts", body, &added); err != nil {
-		return "", fmt.Errorf("adding the Cafe24 account: %w", err)
-	}
-	return added.Account.AccountID, nil
+	}, &struct{}{})
 }
 
-// kstTime reads Cafe24's token times, which carry no offset and mean KST
-// (cafe24.md §1), into RFC 3339 for the API.
-func kstTime(s string) (string, error) {
-	t, err := time.Parse("2006-01-02T15:04:05.000", s)
-	if err != nil {
-		return "", fmt.Errorf("reading token time %q: %w", s, err)
-	}
-	return time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), time.FixedZone("KST", 9*3600)).Format(time.RFC3339), nil
+// ConnectAbly adds the sandbox's seller-site sign-in.
+func (c *Client) ConnectAbly(ctx context.Context) error {
+	return c.do(ctx, "POST", "/v1/accounts", map[string]any{
+		"platform": "PLATFORM_ABLY",
+		"credentials": map[string]any{"ably": map[string]any{
+			"email": c.cfg.AblyEmail, "password": c.cfg.AblyPassword,
+		}},
+	}, &struct{}{})
 }
 
 type run struct {
@@ -130,22 +297,24 @@ type run struct {
 	} `json:"error"`
 }
 
-func (c *client) followNewestRun(ctx context.Context, base, accountID string) error {
+// FollowNewestRun watches the account's newest run until it ends, and
+// fails unless it succeeded.
+func (c *Client) FollowNewestRun(ctx context.Context, accountID, name string) error {
 	var runs struct {
 		Runs []run `json:"runs"`
 	}
-	if err := c.do(ctx, "GET", base+"/v1/sync-runs?account_id="+accountID+"&page_size=1", nil, &runs); err != nil {
+	if err := c.do(ctx, "GET", "/v1/sync-runs?account_id="+url.QueryEscape(accountID)+"&page_size=1", nil, &runs); err != nil {
 		return fmt.Errorf("listing sync runs: %w", err)
 	}
 	if len(runs.Runs) == 0 {
 		return fmt.Errorf("account %s has no sync run", accountID)
 	}
-	req, err := http.NewRequestWithContext(ctx, "GET", base+"/v1/sync-runs/"+runs.Runs[0].RunID+":watch", nil)
+	req, err := http.NewRequestWithContext(ctx, "GET", c.cfg.GatewayURL+"/v1/sync-runs/"+runs.Runs[0].RunID+":watch", nil)
 	if err != nil {
 		return err
 	}
-	watch := &http.Client{} // a watch lasts as long as the run
-	res, err := watch.Do(req)
+	// A watch lasts as long as the run, so no client timeout.
+	res, err := (&http.Client{Jar: c.http.Jar}).Do(req)
 	if err != nil {
 		return fmt.Errorf("watching run %s: %w", runs.Runs[0].RunID, err)
 	}
@@ -174,7 +343,7 @@ func (c *client) followNewestRun(ctx context.Context, base, accountID string) er
 		for _, s := range last.Streams {
 			parts = append(parts, s.Stream+" "+s.RecordsLoaded)
 		}
-		line := fmt.Sprintf("sync %s: %s %s", last.RunID, strings.TrimPrefix(last.State, "SYNC_RUN_STATE_"), strings.Join(parts, ", "))
+		line := fmt.Sprintf("%s sync %s: %s %s", name, last.RunID, strings.TrimPrefix(last.State, "SYNC_RUN_STATE_"), strings.Join(parts, ", "))
 		if line != printed {
 			fmt.Fprintln(c.out, line)
 			printed = line
@@ -182,22 +351,17 @@ func (c *client) followNewestRun(ctx context.Context, base, accountID string) er
 	}
 	if last.State != "SYNC_RUN_STATE_SUCCEEDED" {
 		if last.Error != nil {
-			return fmt.Errorf("first sync ended %s: %s: %s", last.State, last.Error.Code, last.Error.Message)
+			return fmt.Errorf("%s sync ended %s: %s: %s", name, last.State, last.Error.Code, last.Error.Message)
 		}
-		return fmt.Errorf("first sync ended %s", last.State)
+		return fmt.Errorf("%s sync ended %s", name, last.State)
 	}
 	return nil
 }
 
-type client struct {
-	http *http.Client
-	out  io.Writer
-}
-
-func (c *client) waitReady(ctx context.Context, url string) error {
+func (c *Client) waitReady(ctx context.Context) error {
 	deadline := time.Now().Add(90 * time.Second)
 	for {
-		req, _ := http.NewRequestWithContext(ctx, "GET", url, nil)
+		req, _ := http.NewRequestWithContext(ctx, "GET", c.cfg.GatewayURL+"/readyz", nil)
 		res, err := c.http.Do(req)
 		if err == nil {
 			res.Body.Close()
@@ -206,7 +370,7 @@ func (c *client) waitReady(ctx context.Context, url string) error {
 			}
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("%s not ready after 90s (last: %v)", url, errOrStatus(err, res))
+			return fmt.Errorf("%s/readyz not ready after 90s (last: %v)", c.cfg.GatewayURL, errOrStatus(err, res))
 		}
 		select {
 		case <-ctx.Done():
@@ -223,7 +387,16 @@ func errOrStatus(err error, res *http.Response) string {
 	return res.Status
 }
 
-func (c *client) do(ctx context.Context, method, url string, body, out any) error {
+// APIError is an error answer of the gateway.
+type APIError struct {
+	HTTPStatus int
+	Message    string
+}
+
+func (e *APIError) Error() string { return fmt.Sprintf("HTTP %d: %s", e.HTTPStatus, e.Message) }
+
+// do calls the gateway as the signed-in seller (cookie and CSRF token).
+func (c *Client) do(ctx context.Context, method, path string, body, out any) error {
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
@@ -232,11 +405,14 @@ func (c *client) do(ctx context.Context, method, url string, body, out any) erro
 		}
 		rd = bytes.NewReader(b)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, url, rd)
+	req, err := http.NewRequestWithContext(ctx, method, c.cfg.GatewayURL+path, rd)
 	if err != nil {
 		return err
 	}
 	req.Header.Set("Content-Type", "application/json")
+	if c.csrf != "" {
+		req.Header.Set("X-CSRF-Token", c.csrf)
+	}
 	res, err := c.http.Do(req)
 	if err != nil {
 		return err
@@ -250,10 +426,10 @@ func (c *client) do(ctx context.Context, method, url string, body, out any) erro
 		var e struct {
 			Message string `json:"message"`
 		}
-		if json.Unmarshal(data, &e) == nil && e.Message != "" {
-			return fmt.Errorf("%s %s: %s: %s", method, url, res.Status, e.Message)
+		if json.Unmarshal(data, &e) != nil || e.Message == "" {
+			e.Message = fmt.Sprintf("%.200s", data)
 		}
-		return fmt.Errorf("%s %s: %s: %.200s", method, url, res.Status, data)
+		return &APIError{HTTPStatus: res.StatusCode, Message: e.Message}
 	}
 	return json.Unmarshal(data, out)
 }

@@ -7,13 +7,16 @@ import (
 	"testing"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	commercev1 "hlog.dev/proto/gen/hlog/commerce/v1"
+	identityv1 "hlog.dev/proto/gen/hlog/identity/v1"
 	ingestv1 "hlog.dev/proto/gen/hlog/ingest/v1"
 	salesv1 "hlog.dev/proto/gen/hlog/sales/v1"
 )
@@ -35,6 +38,8 @@ type cannedBackend struct {
 	runs         map[string][]*ingestv1.SyncRun // by account id, newest first
 	watchStates  []ingestv1.SyncRunState        // WatchSyncRun sends the triggered run in each state
 	errs         map[string]error               // by method name, e.g. "GetSummary"
+	// orderLines, when set, answers ListOrderLines.
+	orderLines func(*salesv1.ListOrderLinesRequest) *salesv1.ListOrderLinesResponse
 	// watchHeld, when set, makes WatchSyncRun hold the stream open after
 	// its states until the caller goes away, and receive once it does.
 	watchHeld chan struct{}
@@ -63,6 +68,7 @@ func startBackend(t *testing.T) *cannedBackend {
 	salesv1.RegisterSalesServiceServer(srv, cannedSales{b: b})
 	ingestv1.RegisterAccountServiceServer(srv, cannedAccounts{b: b})
 	ingestv1.RegisterSyncServiceServer(srv, cannedSync{b: b})
+	identityv1.RegisterSellerServiceServer(srv, cannedSellers{b: b})
 	served := make(chan struct{})
 	go func() {
 		defer close(served)
@@ -101,6 +107,16 @@ func (b *cannedBackend) callsTo(method string) []backendCall {
 		}
 	}
 	return out
+}
+
+// anyCall reports whether some call of method received want.
+func (b *cannedBackend) anyCall(method string, want proto.Message) bool {
+	for _, c := range b.callsTo(method) {
+		if proto.Equal(c.req, want) {
+			return true
+		}
+	}
+	return false
 }
 
 func (b *cannedBackend) lastCall(t *testing.T, method string) backendCall {
@@ -143,6 +159,25 @@ func (s cannedSales) ListTopProducts(ctx context.Context, req *salesv1.ListTopPr
 		return nil, err
 	}
 	return &salesv1.ListTopProductsResponse{}, nil
+}
+
+func (s cannedSales) GetPlatformSplit(ctx context.Context, req *salesv1.GetPlatformSplitRequest) (*salesv1.GetPlatformSplitResponse, error) {
+	if err := s.b.record(ctx, "GetPlatformSplit", req); err != nil {
+		return nil, err
+	}
+	return &salesv1.GetPlatformSplitResponse{}, nil
+}
+
+func (s cannedSales) ListOrderLines(ctx context.Context, req *salesv1.ListOrderLinesRequest) (*salesv1.ListOrderLinesResponse, error) {
+	if err := s.b.record(ctx, "ListOrderLines", req); err != nil {
+		return nil, err
+	}
+	s.b.mu.Lock()
+	defer s.b.mu.Unlock()
+	if s.b.orderLines != nil {
+		return s.b.orderLines(req), nil
+	}
+	return &salesv1.ListOrderLinesResponse{}, nil
 }
 
 type cannedAccounts struct {
@@ -218,6 +253,10 @@ func (s cannedSync) WatchSyncRun(req *ingestv1.WatchSyncRunRequest, stream grpc.
 		if err := stream.Send(&ingestv1.WatchSyncRunResponse{Run: run}); err != nil {
 			return err
 		}
+		// Like ingest, the newest run of the account is now this one.
+		s.b.mu.Lock()
+		s.b.runs["acc-1"] = []*ingestv1.SyncRun{run}
+		s.b.mu.Unlock()
 	}
 	s.b.mu.Lock()
 	held := s.b.watchHeld
@@ -241,4 +280,32 @@ func triggeredRun(accountID string, state ingestv1.SyncRunState) *ingestv1.SyncR
 		QueuedAt:  timestamppb.New(fixedTime),
 		Attempt:   1,
 	}
+}
+
+// The canned backend's sessions: two sellers, each with a CSRF token.
+const (
+	testServiceToken = "canned-service-token-0123456789abcdef"
+	sessionOf1       = "session-of-1"
+	csrfOf1          = "csrf-of-1"
+	sessionOf2       = "session-of-2"
+	csrfOf2          = "csrf-of-2"
+)
+
+type cannedSellers struct {
+	identityv1.UnimplementedSellerServiceServer
+	b *cannedBackend
+}
+
+func (s cannedSellers) ResolveSession(ctx context.Context, req *identityv1.ResolveSessionRequest) (*identityv1.ResolveSessionResponse, error) {
+	if err := s.b.record(ctx, "ResolveSession", req); err != nil {
+		return nil, err
+	}
+	expires := timestamppb.New(fixedTime.AddDate(100, 0, 0))
+	switch req.GetSessionToken() {
+	case sessionOf1:
+		return &identityv1.ResolveSessionResponse{Seller: &identityv1.Seller{SellerId: "1", Email: "one@example.com"}, CsrfToken: csrfOf1, ExpiresAt: expires}, nil
+	case sessionOf2:
+		return &identityv1.ResolveSessionResponse{Seller: &identityv1.Seller{SellerId: "2", Email: "two@example.com"}, CsrfToken: csrfOf2, ExpiresAt: expires}, nil
+	}
+	return nil, status.Error(codes.Unauthenticated, "not signed in")
 }

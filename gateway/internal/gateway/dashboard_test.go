@@ -48,6 +48,10 @@ func openDashboard(t *testing.T, browser *rod.Browser, url string, width, height
 		document.addEventListener('securitypolicyviolation', (e) => window.__cspViolations.push(e.violatedDirective + ' ' + e.blockedURI));`); err != nil {
 		t.Fatalf("installing the CSP recorder: %v", err)
 	}
+	// Signed in as seller 1 of the canned backend.
+	if err := page.SetCookies([]*proto.NetworkCookieParam{{Name: sessionCookie, Value: sessionOf1, URL: url}}); err != nil {
+		t.Fatalf("setting the session cookie: %v", err)
+	}
 	if err := page.Navigate(url); err != nil {
 		t.Fatalf("navigating to %s: %v", url, err)
 	}
@@ -192,8 +196,9 @@ func TestDashboardDrawsWhatTheAPIServed(t *testing.T) {
 		StartDate: "2024-01-01", EndDate: "2024-01-07",
 		Platforms: []commercev1.Platform{commercev1.Platform_PLATFORM_CAFE24}, Basis: salesv1.Basis_BASIS_ORDER_DATE,
 	}
-	if got := b.lastCall(t, "GetSummary").req; !protobuf.Equal(got, wantSummaryReq) {
-		t.Errorf("page asked for %v, want %v", got, wantSummaryReq)
+	// The page also asks for today, this week, this month and this year.
+	if !b.anyCall("GetSummary", wantSummaryReq) {
+		t.Errorf("page never asked for %v; asked %v", wantSummaryReq, b.callsTo("GetSummary"))
 	}
 
 	want := wantChart(b.timeSeries)
@@ -369,8 +374,16 @@ func TestDashboardSyncNow(t *testing.T) {
 	if got := b.lastCall(t, "WatchSyncRun").req; !protobuf.Equal(got, &ingestv1.WatchSyncRunRequest{RunId: "run-acc-1"}) {
 		t.Errorf("watch got %v", got)
 	}
-	if n := len(b.callsTo("GetSummary")); n != summaries+1 {
-		t.Errorf("summary fetched %d times after the sync, want once", n-summaries)
+	if n := len(b.callsTo("GetSummary")); n <= summaries {
+		t.Errorf("summary not fetched again after the sync")
+	}
+	// The progress seen on the way, then the reloaded accounts.
+	seen := evalJSON[[]map[string]string](t, page, `() => window.hlogDashboard.progressSeen`)
+	if len(seen) != 2 || seen[0]["state"] != "SYNC_RUN_STATE_RUNNING" || seen[1]["state"] != "SYNC_RUN_STATE_SUCCEEDED" {
+		t.Errorf("watched states %v", seen)
+	}
+	if err := page.Wait(rod.Eval(`() => window.hlogDashboard.finishedRuns.includes('run-acc-1') && document.getElementById('accounts-panel').dataset.state === 'ready'`)); err != nil {
+		t.Fatalf("waiting for the accounts to reload: %v", err)
 	}
 	runState := evalJSON[string](t, page, `() => window.hlogDashboard.latestRuns['acc-1'].state`)
 	if runState != "SYNC_RUN_STATE_SUCCEEDED" {
@@ -378,5 +391,56 @@ func TestDashboardSyncNow(t *testing.T) {
 	}
 	if text := evalJSON[string](t, page, `() => document.querySelector('[data-account-id="acc-1"] .run-state').textContent`); !strings.Contains(text, "완료") {
 		t.Errorf("run line %q does not say 완료", text)
+	}
+}
+
+func TestDashboardSwitchesToEnglishAndBack(t *testing.T) {
+	b := dashboardBackend(t)
+	gw := startGateway(t, b.addr)
+	browser := startBrowser(t)
+	page := openDashboard(t, browser, gw.baseURL+"/?start=2024-01-01&end=2024-01-07", 1280, 900)
+	if state := waitSettled(t, page, 0); state != "ready" {
+		t.Fatalf("dashboard state %q", state)
+	}
+	text := func(sel string) string {
+		return evalJSON[string](t, page, `(s) => document.querySelector(s).textContent`, sel)
+	}
+	if got := text("#summary-title"); got != "기간 합계" {
+		t.Errorf("Korean title %q", got)
+	}
+	if err := page.MustElement("#lang-switch").Click(proto.InputMouseButtonLeft, 1); err != nil {
+		t.Fatal(err)
+	}
+	if state := waitSettled(t, page, 1); state != "ready" {
+		t.Fatalf("dashboard state %q after switching language", state)
+	}
+	for sel, want := range map[string]string{
+		"#summary-title":                                    "Period totals",
+		`[data-metric="gross"] .change`:                     "New",
+		`[data-metric="orders"] .value`:                     "3 orders",
+		`[data-metric="net"] .value`:                        "₩119,000",
+		"#lang-switch":                                      "한국어",
+		`#granularity option[value="WEEK"]`:                 "Weekly (Monday first)",
+		`[data-export="order-lines"] a[data-format="xlsx"]`: "Excel",
+	} {
+		if got := text(sel); got != want {
+			t.Errorf("%s in English: %q, want %q", sel, got, want)
+		}
+	}
+	if lang := evalJSON[string](t, page, `() => document.documentElement.lang`); lang != "en" {
+		t.Errorf("html lang %q", lang)
+	}
+	// The choice is remembered across reloads, and switches back.
+	if err := page.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	if state := waitSettled(t, page, 0); state != "ready" || text("#summary-title") != "Period totals" {
+		t.Errorf("after reload: state %q, title %q", state, text("#summary-title"))
+	}
+	if err := page.MustElement("#lang-switch").Click(proto.InputMouseButtonLeft, 1); err != nil {
+		t.Fatal(err)
+	}
+	if state := waitSettled(t, page, 1); state != "ready" || text(`[data-metric="gross"] .change`) != "신규" {
+		t.Errorf("back in Korean: state %q, change %q", state, text(`[data-metric="gross"] .change`))
 	}
 }

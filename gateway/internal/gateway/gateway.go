@@ -11,6 +11,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -20,6 +22,9 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	"hlog.dev/proto/apidoc"
+	identityv1 "hlog.dev/proto/gen/hlog/identity/v1"
+	ingestv1 "hlog.dev/proto/gen/hlog/ingest/v1"
+	salesv1 "hlog.dev/proto/gen/hlog/sales/v1"
 	"hlog.dev/proto/kit"
 	"hlog.dev/web"
 )
@@ -40,18 +45,22 @@ type Gateway struct {
 // New connects to ingest (lazily: grpc.NewClient does not dial until the
 // first call), builds the handlers and listens. Listening happens here so
 // that a caller using port 0 can read Addr at once.
-func New(cfg Config, log *slog.Logger) (*Gateway, error) {
-	return newGateway(cfg, log, web.Dist())
+func New(cfg Config, secrets Secrets, log *slog.Logger) (*Gateway, error) {
+	return newGateway(cfg, secrets, log, web.Dist())
 }
 
-func newGateway(cfg Config, log *slog.Logger, dashboard fs.FS) (*Gateway, error) {
+func newGateway(cfg Config, secrets Secrets, log *slog.Logger, dashboard fs.FS) (*Gateway, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("gateway config: %w", err)
 	}
 	if log == nil {
 		log = slog.Default()
 	}
-	files, err := newWebFiles(dashboard)
+	var formTargets []string
+	if cfg.Cafe24ClientID != "" {
+		formTargets = append(formTargets, consentOrigin(cfg.Cafe24AuthorizeURL))
+	}
+	files, err := newWebFiles(dashboard, dashboardCSP(formTargets...))
 	if err != nil {
 		return nil, err
 	}
@@ -70,16 +79,40 @@ func newGateway(cfg Config, log *slog.Logger, dashboard fs.FS) (*Gateway, error)
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := newHTTPMetrics(registry)
 
-	rest, err := newRESTMux(conn, cfg.DevSellerID, log, apiRoute)
+	if secrets.ServiceToken == "" {
+		conn.Close()
+		return nil, errors.New("gateway: no service token")
+	}
+	sellers := identityv1.NewSellerServiceClient(conn)
+	sess := newSessions(sellers, secrets.ServiceToken, cfg.SessionCacheTTL)
+	rest, err := newRESTMux(conn, sess, log, apiRoute)
 	if err != nil {
 		conn.Close()
 		return nil, err
 	}
 	openAPI := newStaticFile("openapi.json", apidoc.OpenAPI)
+	public, _ := url.Parse(cfg.PublicURL)
+	secure := public.Scheme == "https"
+	auth := &authHandlers{sessions: sess, client: sellers, secure: secure, log: log}
+	connect := &cafe24Connect{
+		sessions: sess, accounts: ingestv1.NewAccountServiceClient(conn),
+		authorizeURL: cfg.Cafe24AuthorizeURL, clientID: cfg.Cafe24ClientID, clientSecret: secrets.Cafe24ClientSecret,
+		scopes: cfg.Cafe24Scopes, redirectURI: strings.TrimRight(cfg.PublicURL, "/") + callbackPath, secure: secure, log: log,
+	}
+	exports := &exporter{sales: salesv1.NewSalesServiceClient(conn), sessions: sess, log: log}
 
 	streamsDone, endStreams := context.WithCancel(context.Background())
 	mux := http.NewServeMux()
-	mux.Handle("/v1/", apiHandler(rest, streamsDone))
+	cache := newSalesCache(cfg.SalesCacheTTL)
+	mux.Handle("/v1/", sess.authenticate(cache.wrap(apiHandler(rest, streamsDone))))
+	mux.Handle("POST /auth/sign-up", route("auth", http.HandlerFunc(auth.signUp)))
+	mux.Handle("POST /auth/sign-in", route("auth", http.HandlerFunc(auth.signIn)))
+	mux.Handle("POST /auth/sign-out", route("auth", http.HandlerFunc(auth.signOut)))
+	mux.Handle("POST /auth/password", route("auth", http.HandlerFunc(auth.changePassword)))
+	mux.Handle("GET /auth/session", route("auth", http.HandlerFunc(auth.session)))
+	mux.Handle("GET /connect/cafe24/start", route("connect", http.HandlerFunc(connect.start)))
+	mux.Handle("GET "+callbackPath, route("connect", http.HandlerFunc(connect.callback)))
+	mux.Handle("GET /export/{table}", route("export", sess.authenticate(http.HandlerFunc(exports.serve))))
 	mux.Handle("GET /healthz", route("healthz", http.HandlerFunc(g.probes.healthz)))
 	mux.Handle("GET /readyz", route("readyz", http.HandlerFunc(g.probes.readyz)))
 	mux.Handle("GET /openapi.json", route("openapi", http.HandlerFunc(openAPI.serve)))
@@ -144,8 +177,6 @@ func (g *Gateway) Run(ctx context.Context) error {
 			}
 		}()
 	}
-	g.log.Warn("acting for one configured seller on every request: seller sign-in does not exist yet",
-		"dev_seller_id", g.cfg.DevSellerID)
 	g.log.Info("serving", "http_addr", g.Addr().String(), "metrics_addr", addrString(g.MetricsAddr()),
 		"ingest_addr", g.cfg.IngestAddr, "version", kit.Version, "commit", kit.Commit)
 

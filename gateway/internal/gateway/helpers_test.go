@@ -52,7 +52,7 @@ func testConfig(ingestAddr string) Config {
 		HTTPAddr:      "127.0.0.1:0",
 		MetricsAddr:   "127.0.0.1:0",
 		IngestAddr:    ingestAddr,
-		DevSellerID:   "1",
+		PublicURL:     "http://127.0.0.1:8080",
 		ShutdownGrace: 5 * time.Second,
 		ReadyTimeout:  5 * time.Second,
 	}
@@ -63,7 +63,7 @@ func startGateway(t *testing.T, ingestAddr string) *runningGateway {
 	t.Helper()
 	logs := &lockedBuffer{}
 	log := slog.New(slog.NewJSONHandler(logs, nil))
-	g, err := New(testConfig(ingestAddr), log)
+	g, err := New(testConfig(ingestAddr), Secrets{ServiceToken: testServiceToken}, log)
 	if err != nil {
 		t.Fatalf("starting gateway: %v", err)
 	}
@@ -99,7 +99,14 @@ func doRequest(t *testing.T, method, url string, body io.Reader, header map[stri
 	if err != nil {
 		t.Fatalf("building %s %s: %v", method, url, err)
 	}
+	// Signed in as seller 1 unless the test says otherwise.
+	req.Header.Set("Cookie", sessionCookie+"="+sessionOf1)
+	req.Header.Set(csrfHeader, csrfOf1)
 	for k, v := range header {
+		if v == "" {
+			req.Header.Del(k)
+			continue
+		}
 		req.Header.Set(k, v)
 	}
 	resp, err := http.DefaultClient.Do(req)

@@ -16,9 +16,9 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 
+	identityv1 "hlog.dev/proto/gen/hlog/identity/v1"
 	ingestv1 "hlog.dev/proto/gen/hlog/ingest/v1"
 	salesv1 "hlog.dev/proto/gen/hlog/sales/v1"
-	"hlog.dev/proto/kit"
 )
 
 // jsonMarshaler is the REST API's JSON. Field names are the proto names
@@ -39,8 +39,8 @@ var jsonMarshaler = &runtime.JSONPb{
 
 // forwardedHeader is the allow-list of request headers that reach ingest as
 // gRPC metadata. Everything else stays at the gateway. Above all, no client
-// header can become kit.SellerHeader: which seller a call acts for is decided
-// by the gateway alone (grpc-gateway's default matcher would turn
+// header can become kit.SellerHeader through here: which seller a call acts
+// for is decided by sessions.authenticate alone (grpc-gateway's default matcher would turn
 // "Grpc-Metadata-X-Hlog-Seller-Id" into exactly that key).
 func forwardedHeader(key string) (string, bool) {
 	switch textproto.CanonicalMIMEHeaderKey(key) {
@@ -54,16 +54,23 @@ func forwardedHeader(key string) (string, bool) {
 // the HTTP response: it is internal and of no use to a browser.
 func dropMetadata(string) (string, bool) { return "", false }
 
-// newRESTMux builds the grpc-gateway mux for the Sales, Account and Sync
-// APIs, calling ingest over conn and acting for sellerID on every call.
-func newRESTMux(conn grpc.ClientConnInterface, sellerID string, log *slog.Logger, routeMetrics runtime.Middleware) (*runtime.ServeMux, error) {
+// newRESTMux builds the grpc-gateway mux for the Sales, Account, Sync and
+// API-key APIs, calling ingest over conn as the caller that
+// sessions.authenticate put in each request's context.
+func newRESTMux(conn grpc.ClientConnInterface, sess *sessions, log *slog.Logger, routeMetrics runtime.Middleware) (*runtime.ServeMux, error) {
 	mux := runtime.NewServeMux(
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, jsonMarshaler),
 		runtime.WithIncomingHeaderMatcher(forwardedHeader),
 		runtime.WithOutgoingHeaderMatcher(dropMetadata),
 		runtime.WithOutgoingTrailerMatcher(dropMetadata),
-		runtime.WithMetadata(func(context.Context, *http.Request) metadata.MD {
-			return metadata.Pairs(kit.SellerHeader, sellerID)
+		runtime.WithMetadata(func(_ context.Context, r *http.Request) metadata.MD {
+			c, ok := callerFrom(r.Context())
+			if !ok {
+				// Unreachable behind sessions.authenticate; without a
+				// caller, ingest refuses the call.
+				return nil
+			}
+			return sess.outgoing(c)
 		}),
 		runtime.WithErrorHandler(errorHandler(log)),
 		runtime.WithRoutingErrorHandler(routingErrorHandler),
@@ -80,6 +87,9 @@ func newRESTMux(conn grpc.ClientConnInterface, sellerID string, log *slog.Logger
 	}
 	if err := ingestv1.RegisterSyncServiceHandlerClient(ctx, mux, ingestv1.NewSyncServiceClient(conn)); err != nil {
 		return nil, fmt.Errorf("registering sync api: %w", err)
+	}
+	if err := identityv1.RegisterApiKeyServiceHandlerClient(ctx, mux, identityv1.NewApiKeyServiceClient(conn)); err != nil {
+		return nil, fmt.Errorf("registering api key api: %w", err)
 	}
 	return mux, nil
 }

@@ -30,8 +30,7 @@ func TestSellerComesFromTheGatewayNeverFromTheClient(t *testing.T) {
 		"X-Hlog-Seller-Id":               "999",
 		"Grpc-Metadata-X-Hlog-Seller-Id": "999",
 		"Grpc-Metadata-x-hlog-seller-id": "999",
-		"Authorization":                  "Bearer seller-999",
-		"Cookie":                         "session=seller-999",
+		"Cookie":                         sessionCookie + "=" + sessionOf1 + "; session=seller-999",
 		"X-Request-Id":                   "req-42",
 	}
 	tests := []struct {
@@ -59,7 +58,7 @@ func TestSellerComesFromTheGatewayNeverFromTheClient(t *testing.T) {
 			}
 			md := b.lastCall(t, tt.backendMethod).md
 			if got := md.Get(kit.SellerHeader); len(got) != 1 || got[0] != "1" {
-				t.Errorf("%s = %q, want exactly [\"1\"] (the configured dev seller)", kit.SellerHeader, got)
+				t.Errorf("%s = %q, want exactly [\"1\"] (the signed-in seller)", kit.SellerHeader, got)
 			}
 			if got := md.Get("x-request-id"); len(got) != 1 || got[0] != "req-42" {
 				t.Errorf("x-request-id = %q, want [req-42]", got)
@@ -70,7 +69,10 @@ func TestSellerComesFromTheGatewayNeverFromTheClient(t *testing.T) {
 						t.Errorf("client value reached ingest as %s=%q", key, v)
 					}
 				}
-				if key == "authorization" || strings.Contains(key, "cookie") {
+				if key == "authorization" && (len(values) != 1 || values[0] != "Bearer "+testServiceToken) {
+					t.Errorf("authorization = %q, want the service token", values)
+				}
+				if strings.Contains(key, "cookie") {
 					t.Errorf("client header reached ingest as metadata %q", key)
 				}
 			}

@@ -87,7 +87,7 @@ func TestDashboardFiles(t *testing.T) {
 
 func TestDashboardNeedsIndexHTML(t *testing.T) {
 	empty := fstest.MapFS{"app.js": {Data: []byte("x")}}
-	if _, err := newGateway(testConfig("127.0.0.1:1"), nil, empty); err == nil || !strings.Contains(err.Error(), "index.html") {
+	if _, err := newGateway(testConfig("127.0.0.1:1"), Secrets{ServiceToken: testServiceToken}, nil, empty); err == nil || !strings.Contains(err.Error(), "index.html") {
 		t.Errorf("err = %v, want one naming index.html", err)
 	}
 }
@@ -215,15 +215,17 @@ func TestConfigFlagsAndEnvironment(t *testing.T) {
 		t.Fatal(err)
 	}
 	env := map[string]string{
-		kit.EnvName("http-addr"):     ":28080", // the flag wins
-		kit.EnvName("ingest-addr"):   "ingest:9090",
-		kit.EnvName("dev-seller-id"): "42",
+		kit.EnvName("http-addr"):   ":28080", // the flag wins
+		kit.EnvName("ingest-addr"): "ingest:9090",
+		kit.EnvName("public-url"):  "https://hlog.example.com",
 	}
 	if err := kit.ApplyEnv(fs, func(k string) string { return env[k] }); err != nil {
 		t.Fatal(err)
 	}
 	want := Config{
-		HTTPAddr: ":18080", MetricsAddr: ":9180", IngestAddr: "ingest:9090", DevSellerID: "42",
+		HTTPAddr: ":18080", MetricsAddr: ":9180", IngestAddr: "ingest:9090", PublicURL: "https://hlog.example.com",
+		SessionCacheTTL: 5 * time.Second, SalesCacheTTL: 10 * time.Second, Cafe24AuthorizeURL: "https://{mall_id}.cafe24api.com/api/v2/oauth/authorize",
+		Cafe24Scopes:  "mall.read_order,mall.read_product,mall.read_category,mall.read_promotion",
 		ShutdownGrace: 20 * time.Second, ReadyTimeout: 2 * time.Second,
 	}
 	if cfg != want {
@@ -233,11 +235,11 @@ func TestConfigFlagsAndEnvironment(t *testing.T) {
 		t.Errorf("valid config rejected: %v", err)
 	}
 
-	for _, bad := range []string{"", "1 2", "x-hlog\n", strings.Repeat("9", 65)} {
+	for _, bad := range []string{"", "ftp://x", "hlog.example.com"} {
 		c := want
-		c.DevSellerID = bad
+		c.PublicURL = bad
 		if err := c.Validate(); err == nil {
-			t.Errorf("dev seller id %q accepted", bad)
+			t.Errorf("public url %q accepted", bad)
 		}
 	}
 }
@@ -248,7 +250,9 @@ func TestShutdownEndsOpenWatchStreams(t *testing.T) {
 	b.watchHeld = make(chan struct{}, 1)
 	gw := startGateway(t, b.addr)
 
-	resp, err := http.Get(gw.baseURL + "/v1/sync-runs/run-1:watch")
+	req, _ := http.NewRequest(http.MethodGet, gw.baseURL+"/v1/sync-runs/run-1:watch", nil)
+	req.AddCookie(&http.Cookie{Name: sessionCookie, Value: sessionOf1})
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

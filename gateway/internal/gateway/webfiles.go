@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/http"
+	"net/url"
 	"path"
 	"strings"
 	"time"
@@ -28,9 +29,29 @@ var contentTypes = map[string]string{
 }
 
 // dashboardCSP allows the page nothing but its own origin: every script,
-// style and request is served by this gateway (no CDN, no web fonts).
-const dashboardCSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
-	"connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+// style and request is served by this gateway (no CDN, no web fonts). The
+// one exception is where a form may lead: the Cafe24 connect form goes
+// through the gateway to the mall's consent page, and browsers hold
+// redirects after a form post to form-action too.
+func dashboardCSP(formTargets ...string) string {
+	return "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+		"connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action " +
+		strings.TrimSpace("'self' "+strings.Join(formTargets, " ")) + "; frame-ancestors 'none'"
+}
+
+// consentOrigin is the CSP source of Cafe24's consent pages: the origin of
+// the authorize URL, with the mall id as a wildcard host label.
+func consentOrigin(authorizeURL string) string {
+	u, err := url.Parse(strings.ReplaceAll(authorizeURL, "{mall_id}", "mallid"))
+	if err != nil || u.Host == "" {
+		return ""
+	}
+	host := u.Host
+	if strings.Contains(authorizeURL, "{mall_id}.") {
+		host = strings.Replace(host, "mallid.", "*.", 1)
+	}
+	return u.Scheme + "://" + host
+}
 
 // staticFile is one file held in memory with its validator.
 type staticFile struct {
@@ -38,6 +59,7 @@ type staticFile struct {
 	body        []byte
 	contentType string
 	etag        string
+	csp         string
 }
 
 func newStaticFile(name string, body []byte) staticFile {
@@ -58,7 +80,11 @@ func (f staticFile) serve(w http.ResponseWriter, r *http.Request) {
 	h.Set("Cache-Control", "no-cache")
 	h.Set("X-Content-Type-Options", "nosniff")
 	if strings.HasPrefix(f.contentType, "text/html") {
-		h.Set("Content-Security-Policy", dashboardCSP)
+		csp := f.csp
+		if csp == "" {
+			csp = dashboardCSP()
+		}
+		h.Set("Content-Security-Policy", csp)
 		h.Set("Referrer-Policy", "same-origin")
 	}
 	// ServeContent answers If-None-Match, Range and HEAD. A zero modtime
@@ -74,7 +100,7 @@ type webFiles struct {
 // newWebFiles reads every file of fsys into memory: the dashboard is a few
 // hundred kilobytes, and a file that is missing should fail the start, not a
 // request.
-func newWebFiles(fsys fs.FS) (*webFiles, error) {
+func newWebFiles(fsys fs.FS, csp string) (*webFiles, error) {
 	wf := &webFiles{files: map[string]staticFile{}}
 	err := fs.WalkDir(fsys, ".", func(name string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
@@ -84,7 +110,9 @@ func newWebFiles(fsys fs.FS) (*webFiles, error) {
 		if err != nil {
 			return err
 		}
-		wf.files["/"+name] = newStaticFile(name, body)
+		f := newStaticFile(name, body)
+		f.csp = csp
+		wf.files["/"+name] = f
 		return nil
 	})
 	if err != nil {

@@ -87,6 +87,10 @@ func startOnPort(mariadbd, dir string, port int) (*server, error) {
 	args := []string{
 		"--no-defaults",
 		"--datadir=" + filepath.Join(dir, "data"),
+		// A private tmpdir: every mariadbd deletes the #sql* temporary
+		// files in its tmpdir when it starts, so a shared /tmp lets one
+		// test's server break another's queries.
+		"--tmpdir=" + dir,
 		"--port=" + strconv.Itoa(port),
 		"--bind-address=127.0.0.1",
 		"--socket=" + filepath.Join(dir, "s.sock"),

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"strings"
+	"time"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -25,6 +26,10 @@ type Accounts struct {
 	Runner      *syncrun.Runner
 	// DefaultTimeZone is given to sellers created by their first account.
 	DefaultTimeZone string
+	// Schedule, when set, gives each account's next scheduled sync.
+	Schedule interface {
+		NextSync(tz string, after time.Time) *time.Time
+	}
 }
 
 // AddAccount checks the credentials with the platform's collector, stores
@@ -87,7 +92,7 @@ func (s *Accounts) AddAccount(ctx context.Context, req *ingestv1.AddAccountReque
 		return nil, storeError(err, "")
 	}
 	s.Runner.Notify() // the backfill run queued with the account
-	return &ingestv1.AddAccountResponse{Account: accountProto(acct)}, nil
+	return &ingestv1.AddAccountResponse{Account: s.withNext(ctx, seller, accountProto(acct))}, nil
 }
 
 // ListAccounts lists the seller's accounts.
@@ -102,7 +107,7 @@ func (s *Accounts) ListAccounts(ctx context.Context, _ *ingestv1.ListAccountsReq
 	}
 	resp := &ingestv1.ListAccountsResponse{}
 	for _, a := range accts {
-		resp.Accounts = append(resp.Accounts, accountProto(a))
+		resp.Accounts = append(resp.Accounts, s.withNext(ctx, seller, accountProto(a)))
 	}
 	return resp, nil
 }
@@ -123,6 +128,79 @@ func (s *Accounts) RemoveAccount(ctx context.Context, req *ingestv1.RemoveAccoun
 	s.Runner.CancelAccount(seller, id)
 	s.Runner.Notify()
 	return &ingestv1.RemoveAccountResponse{}, nil
+}
+
+// withNext sets when the account's next scheduled sync starts: in the
+// seller's time zone, for accounts that collection can run for.
+func (s *Accounts) withNext(ctx context.Context, seller uint64, a *ingestv1.Account) *ingestv1.Account {
+	if s.Schedule == nil || a.Status != ingestv1.AccountStatus_ACCOUNT_STATUS_ACTIVE {
+		return a
+	}
+	tz, err := s.Store.SellerTimeZone(ctx, seller)
+	if err != nil || tz == "" {
+		tz = s.DefaultTimeZone
+	}
+	if next := s.Schedule.NextSync(tz, s.Store.Now()); next != nil {
+		a.NextSyncAt = timestamppb.New(*next)
+	}
+	return a
+}
+
+// ReconnectAccount replaces an account's credentials once the collector
+// accepts them for the same platform account, makes the account active
+// again and queues a sync.
+func (s *Accounts) ReconnectAccount(ctx context.Context, req *ingestv1.ReconnectAccountRequest) (*ingestv1.ReconnectAccountResponse, error) {
+	seller, err := sellerOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	id, err := parseID("account_id", "account", req.GetAccountId())
+	if err != nil {
+		return nil, err
+	}
+	acct, err := s.Store.GetAccount(ctx, seller, id)
+	if err != nil {
+		return nil, storeError(err, "account \""+req.GetAccountId()+"\" not found")
+	}
+	p := acct.Platform
+	if err := credentials.CheckPlatform(p, req.GetCredentials()); err != nil {
+		return nil, status.Error(codes.InvalidArgument, err.Error())
+	}
+	collector := s.Collectors[p]
+	if collector == nil {
+		return nil, status.Errorf(codes.Unavailable, "no collector is configured for %s", platformWord(p))
+	}
+	checked, err := collector.CheckCredentials(ctx, &collectorv1.CheckCredentialsRequest{Credentials: req.GetCredentials()})
+	if err != nil {
+		st := status.Convert(err)
+		return nil, status.Error(st.Code(), st.Message())
+	}
+	if ext := strings.TrimSpace(checked.GetExternalAccountId()); ext != acct.ExternalAccountID {
+		return nil, status.Errorf(codes.FailedPrecondition,
+			"these credentials are for %s account %q, not %q; add it as a new account instead", platformWord(p), ext, acct.ExternalAccountID)
+	}
+	creds := req.GetCredentials()
+	if rotated := checked.GetRotatedCredentials(); rotated != nil {
+		if err := credentials.CheckPlatform(p, rotated); err != nil {
+			return nil, status.Errorf(codes.Internal, "the %s collector returned unusable rotated credentials: %v", platformWord(p), err)
+		}
+		creds = rotated
+	}
+	sealed, err := s.Credentials.Seal(seller, id, creds)
+	if err != nil {
+		return nil, status.Errorf(codes.Internal, "sealing credentials: %v", err)
+	}
+	if err := s.Store.ReconnectAccount(ctx, seller, id, sealed); err != nil {
+		return nil, storeError(err, "account \""+req.GetAccountId()+"\" not found")
+	}
+	if _, err := s.Runner.Enqueue(ctx, seller, id, store.TriggerManual, nil); err != nil {
+		return nil, storeError(err, "account \""+req.GetAccountId()+"\" not found")
+	}
+	acct, err = s.Store.GetAccount(ctx, seller, id)
+	if err != nil {
+		return nil, storeError(err, "account \""+req.GetAccountId()+"\" not found")
+	}
+	return &ingestv1.ReconnectAccountResponse{Account: s.withNext(ctx, seller, accountProto(acct))}, nil
 }
 
 func accountProto(a store.Account) *ingestv1.Account {

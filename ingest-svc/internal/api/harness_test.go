@@ -64,7 +64,9 @@ type env struct {
 	truth      *synth.Store
 }
 
-func start(t *testing.T) *env {
+// start runs ingest's services against a private database; opts adjust
+// the dependencies before they are wired.
+func start(t *testing.T, opts ...func(*app.Deps)) *env {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	clock := &stepClock{now: time.Date(2024, 4, 21, 0, 0, 0, 0, time.UTC)}
@@ -116,10 +118,14 @@ func start(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc, err := app.Build(app.Deps{
+	deps := app.Deps{
 		Store: st, Keyring: keys, BuyerKey: bytes.Repeat([]byte{9}, 32), Collectors: clients,
 		DefaultTimeZone: "Asia/Seoul", SyncWorkers: 2, Log: log, Stopping: ctx.Done(),
-	})
+	}
+	for _, o := range opts {
+		o(&deps)
+	}
+	svc, err := app.Build(deps)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,9 +3,12 @@ package api
 import (
 	"context"
 	"errors"
+	"strings"
+	"time"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/timestamppb"
 	commercev1 "hlog.dev/proto/gen/hlog/commerce/v1"
 	salesv1 "hlog.dev/proto/gen/hlog/sales/v1"
 
@@ -177,4 +180,130 @@ func totalsProto(t sales.Totals, currency string) *salesv1.Totals {
 		ReturnedUnits:  t.ReturnedUnits,
 		ExchangedUnits: t.ExchangedUnits,
 	}
+}
+
+// GetPlatformSplit returns a period's totals per platform, or per account.
+func (s *Sales) GetPlatformSplit(ctx context.Context, req *salesv1.GetPlatformSplitRequest) (*salesv1.GetPlatformSplitResponse, error) {
+	r, err := s.parse(ctx, req.GetStartDate(), req.GetEndDate(), nil, req.GetBasis())
+	if err != nil {
+		return nil, err
+	}
+	rows, currency, err := s.Querier.PlatformSplit(ctx, r.filter, r.period, req.GetByAccount())
+	if err != nil {
+		return nil, salesError(err)
+	}
+	names := map[uint64]string{}
+	if req.GetByAccount() {
+		accts, err := s.Store.ListAccounts(ctx, r.filter.SellerID)
+		if err != nil {
+			return nil, storeError(err, "")
+		}
+		for _, a := range accts {
+			names[a.AccountID] = a.DisplayName
+		}
+	}
+	resp := &salesv1.GetPlatformSplitResponse{TimeZone: r.timeZone, CurrencyCode: currency}
+	for _, row := range rows {
+		ps := &salesv1.PlatformSales{Platform: store.ParsePlatform(row.Platform), Totals: totalsProto(row.Totals, currency)}
+		if req.GetByAccount() {
+			ps.AccountId, ps.AccountDisplayName = formatID(row.AccountID), names[row.AccountID]
+		}
+		resp.Rows = append(resp.Rows, ps)
+	}
+	return resp, nil
+}
+
+var claimFilters = map[salesv1.LineClaimFilter]sales.ClaimFilter{
+	salesv1.LineClaimFilter_LINE_CLAIM_FILTER_UNSPECIFIED: sales.AnyLine,
+	salesv1.LineClaimFilter_LINE_CLAIM_FILTER_ANY_CLAIM:   sales.AnyClaim,
+	salesv1.LineClaimFilter_LINE_CLAIM_FILTER_CANCEL:      sales.CancelClaims,
+	salesv1.LineClaimFilter_LINE_CLAIM_FILTER_RETURN:      sales.ReturnClaims,
+	salesv1.LineClaimFilter_LINE_CLAIM_FILTER_EXCHANGE:    sales.ExchangeClaims,
+	salesv1.LineClaimFilter_LINE_CLAIM_FILTER_REFUNDED:    sales.Refunded,
+	salesv1.LineClaimFilter_LINE_CLAIM_FILTER_NONE:        sales.NoClaim,
+}
+
+// ListOrderLines pages through order lines, newest first.
+func (s *Sales) ListOrderLines(ctx context.Context, req *salesv1.ListOrderLinesRequest) (*salesv1.ListOrderLinesResponse, error) {
+	r, err := s.parse(ctx, req.GetStartDate(), req.GetEndDate(), req.GetPlatforms(), req.GetBasis())
+	if err != nil {
+		return nil, err
+	}
+	size := int(req.GetPageSize())
+	switch {
+	case size < 0 || size > 500:
+		return nil, status.Error(codes.InvalidArgument, "page_size must be 1 to 500 (0 means 50)")
+	case size == 0:
+		size = 50
+	}
+	claims, ok := claimFilters[req.GetClaimFilter()]
+	if !ok {
+		return nil, status.Errorf(codes.InvalidArgument, "claim_filter %v is not a filter", req.GetClaimFilter())
+	}
+	if len(req.GetQuery()) > 200 {
+		return nil, status.Error(codes.InvalidArgument, "query is longer than 200 bytes")
+	}
+	loc, err := time.LoadLocation(r.timeZone)
+	if err != nil {
+		return nil, status.Errorf(codes.Internal, "seller time zone %q: %v", r.timeZone, err)
+	}
+	day := func(t time.Time) time.Time { return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, loc).UTC() }
+	f := sales.LineFilter{
+		Filter: r.filter, Query: strings.TrimSpace(req.GetQuery()), Claims: claims,
+		From: day(r.period.Start), To: day(r.period.End.AddDate(0, 0, 1)),
+	}
+	if req.GetAccountId() != "" {
+		id, err := parseID("account_id", "account", req.GetAccountId())
+		if err != nil {
+			return nil, err
+		}
+		// Another seller's account is simply not found.
+		if _, err := s.Store.GetAccount(ctx, r.filter.SellerID, id); err != nil {
+			return nil, storeError(err, "account \""+req.GetAccountId()+"\" not found")
+		}
+		f.AccountID = id
+	}
+	for _, st := range req.GetStatuses() {
+		name, known := commercev1.OrderStatus_name[int32(st)]
+		if !known || st == commercev1.OrderStatus_ORDER_STATUS_UNSPECIFIED {
+			return nil, status.Errorf(codes.InvalidArgument, "statuses: %v is not an order status", st)
+		}
+		f.Statuses = append(f.Statuses, strings.TrimPrefix(name, "ORDER_STATUS_"))
+	}
+	rows, next, total, err := s.Querier.OrderLines(ctx, f, size, req.GetPageToken())
+	var inputErr *sales.InputError
+	if errors.As(err, &inputErr) {
+		return nil, status.Error(codes.InvalidArgument, err.Error())
+	}
+	if err != nil {
+		return nil, salesError(err)
+	}
+	resp := &salesv1.ListOrderLinesResponse{NextPageToken: next, TotalCount: total, TimeZone: r.timeZone, CurrencyCode: "KRW"}
+	for i, l := range rows {
+		if i == 0 {
+			resp.CurrencyCode = l.Currency
+		}
+		m := func(v int64) *commercev1.Money { return &commercev1.Money{CurrencyCode: l.Currency, MinorUnits: v} }
+		row := &salesv1.OrderLineRow{
+			Platform: store.ParsePlatform(l.Platform), AccountId: formatID(l.AccountID),
+			OrderSourceId: l.OrderSourceID, LineSourceId: l.SourceID,
+			ProductSourceId: l.ProductSourceID, ProductName: l.ProductName,
+			OptionSourceId: l.OptionSourceID, OptionName: l.OptionName,
+			Quantity:  l.Quantity,
+			Status:    commercev1.OrderStatus(commercev1.OrderStatus_value["ORDER_STATUS_"+l.Status]),
+			RawStatus: l.RawStatus, PaymentDate: l.PaymentDate,
+			Gross: m(l.Gross), Discount: m(l.Discount), Paid: m(l.Paid), Refunded: m(l.Refunded),
+			CancelledUnits: l.CancelledUnits, ReturnedUnits: l.ReturnedUnits, ExchangedUnits: l.ExchangedUnits,
+			ClaimOpen: l.ClaimOpen,
+		}
+		if l.OrderedAt != nil {
+			row.OrderedAt = timestamppb.New(*l.OrderedAt)
+			row.OrderDate = l.OrderedAt.In(loc).Format(time.DateOnly)
+		}
+		if l.PaidAt != nil {
+			row.PaidAt = timestamppb.New(*l.PaidAt)
+		}
+		resp.Lines = append(resp.Lines, row)
+	}
+	return resp, nil
 }

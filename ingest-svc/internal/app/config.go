@@ -25,6 +25,8 @@ const (
 	EnvCredentialKeyID   = "HLOG_CREDENTIAL_KEY_ID"
 	EnvCredentialOldKeys = "HLOG_CREDENTIAL_OLD_KEYS"
 	EnvBuyerHashKey      = "HLOG_BUYER_HASH_KEY"
+	// The alert webhook URL carries its token: a secret.
+	EnvAlertWebhookURL = "HLOG_ALERT_WEBHOOK_URL"
 )
 
 // Config is ingest-svc's configuration.
@@ -38,6 +40,17 @@ type Config struct {
 	BuyerHashKeyFile  string
 	CreateMissingKeys bool
 	SyncWorkers       int
+
+	// Scheduling and the job queue (issue 6).
+	DailySchedule, IntradaySchedule string
+	SyncLease, SyncPollInterval     time.Duration
+	SyncMaxAttempts                 int
+	RetryBase, RetryMax             time.Duration
+	FlushRecords                    int
+	// MaxRuns caps runs per platform word across replicas.
+	MaxRuns             map[string]int
+	AlertWebhookURLFile string
+	RollupSweepInterval time.Duration
 }
 
 // ParseConfig reads flags, falling back to HLOG_<FLAG> environment variables.
@@ -57,6 +70,19 @@ func ParseConfig(args []string) (Config, error) {
 	fs.StringVar(&c.BuyerHashKeyFile, "buyer-hash-key-file", "", "file with \"<key id> <base64 key>\" for the buyer id HMAC (else "+EnvBuyerHashKey+")")
 	fs.BoolVar(&c.CreateMissingKeys, "create-missing-keys", false, "create missing key files with random keys (local runs only)")
 	fs.IntVar(&c.SyncWorkers, "sync-workers", 4, "sync runs executed at once by this process")
+	fs.StringVar(&c.DailySchedule, "daily-schedule", "0 8 * * *", "cron spec, in each seller's time zone, of the daily run; empty disables")
+	fs.StringVar(&c.IntradaySchedule, "intraday-schedule", "0 11-23/3 * * *", "cron spec, in each seller's time zone, of the intraday refresh; empty disables")
+	fs.DurationVar(&c.SyncLease, "sync-lease", 2*time.Minute, "how long a claimed run stays this replica's without a heartbeat (renewed every third)")
+	fs.DurationVar(&c.SyncPollInterval, "sync-poll-interval", 5*time.Second, "how often idle workers look for runs queued by other replicas")
+	fs.IntVar(&c.SyncMaxAttempts, "sync-max-attempts", 5, "attempts of a run before it is dead")
+	fs.DurationVar(&c.RetryBase, "sync-retry-base", 30*time.Second, "backoff before the second attempt; doubles each attempt, with jitter")
+	fs.DurationVar(&c.RetryMax, "sync-retry-max", 30*time.Minute, "longest backoff between attempts")
+	fs.IntVar(&c.FlushRecords, "sync-batch-records", 10000, "records per loading transaction")
+	maxCafe24 := fs.Int("max-runs-cafe24", 16, "Cafe24 runs at once across all replicas; 0 means no cap")
+	maxSmartstore := fs.Int("max-runs-smartstore", 16, "Smartstore runs at once across all replicas; 0 means no cap")
+	maxAbly := fs.Int("max-runs-ably", 2, "Ably runs at once across all replicas (each costs a browser); 0 means no cap")
+	fs.StringVar(&c.AlertWebhookURLFile, "alert-webhook-url-file", "", "file with the Slack-compatible webhook URL for alerts (else "+EnvAlertWebhookURL+"; none: alerts are only counted)")
+	fs.DurationVar(&c.RollupSweepInterval, "rollup-sweep-interval", 30*time.Second, "how often rollups left stale by interrupted runs are recomputed")
 	if err := kit.ParseFlags(fs, args); err != nil {
 		return Config{}, fmt.Errorf("%w\nflags:\n%s", err, usage(fs))
 	}
@@ -64,6 +90,21 @@ func ParseConfig(args []string) (Config, error) {
 		return Config{}, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
 	c.Collectors["cafe24"], c.Collectors["smartstore"], c.Collectors["ably"] = *cafe24, *smartstore, *ably
+	c.MaxRuns = map[string]int{"cafe24": *maxCafe24, "smartstore": *maxSmartstore, "ably": *maxAbly}
+	for word, n := range c.MaxRuns {
+		if n < 0 {
+			return Config{}, fmt.Errorf("--max-runs-%s must not be negative", word)
+		}
+	}
+	if c.SyncLease < 3*time.Second {
+		return Config{}, fmt.Errorf("--sync-lease must be at least 3s")
+	}
+	if c.SyncPollInterval <= 0 || c.RetryBase <= 0 || c.RetryMax < c.RetryBase || c.RollupSweepInterval <= 0 {
+		return Config{}, fmt.Errorf("--sync-poll-interval, --sync-retry-base and --rollup-sweep-interval must be positive, --sync-retry-max at least --sync-retry-base")
+	}
+	if c.SyncMaxAttempts < 1 || c.FlushRecords < 1 {
+		return Config{}, fmt.Errorf("--sync-max-attempts and --sync-batch-records must be at least 1")
+	}
 	if _, err := time.LoadLocation(c.DefaultTimeZone); err != nil {
 		return Config{}, fmt.Errorf("--default-time-zone %q: %w", c.DefaultTimeZone, err)
 	}
@@ -83,9 +124,10 @@ func usage(fs *flag.FlagSet) string {
 
 // Secrets are what ingest-svc must not log.
 type Secrets struct {
-	MySQLDSN string
-	Keyring  *vault.Keyring
-	BuyerKey []byte
+	MySQLDSN        string
+	Keyring         *vault.Keyring
+	BuyerKey        []byte
+	AlertWebhookURL string
 }
 
 // LoadSecrets reads secrets from the environment, or from the configured
@@ -164,6 +206,18 @@ func LoadSecrets(c Config, getenv func(string) string) (Secrets, error) {
 		s.BuyerKey = kf.Key
 	default:
 		return Secrets{}, fmt.Errorf("no buyer hash key: set %s or --buyer-hash-key-file", EnvBuyerHashKey)
+	}
+
+	s.AlertWebhookURL = strings.TrimSpace(getenv(EnvAlertWebhookURL))
+	if s.AlertWebhookURL == "" && c.AlertWebhookURLFile != "" {
+		b, err := os.ReadFile(c.AlertWebhookURLFile)
+		if err != nil {
+			return Secrets{}, fmt.Errorf("reading --alert-webhook-url-file: %w", err)
+		}
+		s.AlertWebhookURL = strings.TrimSpace(string(b))
+	}
+	if s.AlertWebhookURL != "" && !strings.HasPrefix(s.AlertWebhookURL, "https://") && !strings.HasPrefix(s.AlertWebhookURL, "http://") {
+		return Secrets{}, errors.New("the alert webhook URL must start with https:// or http://")
 	}
 	return s, nil
 }

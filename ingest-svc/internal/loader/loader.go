@@ -12,6 +12,8 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
+	"sync/atomic"
 	"time"
 
 	collectorv1 "hlog.dev/proto/gen/hlog/collector/v1"
@@ -20,6 +22,10 @@ import (
 // Loader makes batches. It holds the key of the buyer-id hash.
 type Loader struct {
 	buyerKey []byte
+	// BulkThreshold is the smallest row set written with LOAD DATA (see
+	// bulk.go); 0 means 200, negative disables the bulk path.
+	BulkThreshold int
+	bulkOff       atomic.Bool
 }
 
 // New returns a loader hashing buyer ids with HMAC-SHA256 under buyerKey.
@@ -32,6 +38,10 @@ func New(buyerKey []byte) (*Loader, error) {
 	return &Loader{buyerKey: append([]byte(nil), buyerKey...)}, nil
 }
 
+// BulkRefused reports that the server refused LOAD DATA LOCAL and the
+// loader fell back to upserts.
+func (l *Loader) BulkRefused() bool { return l.bulkOff.Load() }
+
 // Scope is the account records belong to and the seller's time zone, which
 // decides their local dates.
 type Scope struct {
@@ -42,6 +52,7 @@ type Scope struct {
 
 // Batch buffers rows of one account until they are written.
 type Batch struct {
+	ld                *Loader
 	tr                translator
 	orders            *rowSet
 	lines             *rowSet
@@ -57,6 +68,15 @@ type Batch struct {
 	categoriesOf map[string][]string
 	records      int
 	loaded       map[string]int64
+	// days are the seller's local days whose rollups the batch changes.
+	days map[string]bool
+	// New, when set, tells whether an order line is certainly not in the
+	// database yet (called once per line, in stream order). Such a line has
+	// no claims stored, so none can be stale: the delete of stale claims
+	// skips it, which on a first load saves a probe per line.
+	New func(lineSourceID string) bool
+	// newLines are the batch's lines New vouched for.
+	newLines map[string]bool
 }
 
 // NewBatch starts an empty batch for one account.
@@ -65,7 +85,7 @@ func (l *Loader) NewBatch(scope Scope) *Batch {
 	if loc == nil {
 		loc = time.UTC
 	}
-	b := &Batch{tr: translator{sellerID: scope.SellerID, accountID: scope.AccountID, loc: loc, buyerKey: l.buyerKey}}
+	b := &Batch{ld: l, tr: translator{sellerID: scope.SellerID, accountID: scope.AccountID, loc: loc, buyerKey: l.buyerKey}}
 	b.Reset()
 	return b
 }
@@ -84,6 +104,27 @@ func (b *Batch) Reset() {
 	b.categoriesOf = map[string][]string{}
 	b.records = 0
 	b.loaded = map[string]int64{}
+	b.days = map[string]bool{}
+	b.newLines = map[string]bool{}
+}
+
+// Days lists the local days (YYYY-MM-DD) whose sales the batch changes:
+// payment days of its orders and lines, completion days of its claims. (A
+// claim's order-date view counts on its line's payment day, which the line
+// carrying the claim adds.)
+func (b *Batch) Days() []string {
+	out := make([]string, 0, len(b.days))
+	for d := range b.days {
+		out = append(out, d)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func (b *Batch) touch(day any) {
+	if d, ok := day.(string); ok {
+		b.days[d] = true
+	}
 }
 
 // Records is how many records were added since the last Reset.
@@ -109,7 +150,10 @@ func (b *Batch) Add(rb *collectorv1.RecordBatch) error {
 		if err != nil {
 			return err
 		}
-		apply = append(apply, func() { b.orders.put(k, row) })
+		apply = append(apply, func() {
+			b.orders.put(k, row)
+			b.touch(b.tr.localDate(row[ordersPaidAt]))
+		})
 	}
 	for _, l := range rb.GetOrderLines() {
 		k, row, claims, err := b.tr.lineRows(l)
@@ -118,7 +162,13 @@ func (b *Batch) Add(rb *collectorv1.RecordBatch) error {
 		}
 		apply = append(apply, func() {
 			b.lines.put(k, row)
+			_, again := b.claimsOf[k]
+			b.newLines[k] = !again && b.New != nil && b.New(l.GetSourceId())
 			b.claimsOf[k] = replaceChildren(b.claims, b.claimsOf[k], claims)
+			b.touch(row[linesPaidDate])
+			for _, c := range claims {
+				b.touch(c[claimsCompletedDate])
+			}
 		})
 	}
 	for _, p := range rb.GetProducts() {
@@ -182,41 +232,95 @@ const rowsPerStatement = 500
 // category links of every product, are replaced by the batch's: a claim the
 // platform no longer reports disappears. It does not commit or reset.
 func (b *Batch) Write(ctx context.Context, tx *sql.Tx) error {
+	// Days first: a rollup refresh locks its days before it reads rows, so
+	// taking the same locks in the same order cannot deadlock with it.
+	if err := b.markDirty(ctx, tx); err != nil {
+		return err
+	}
 	for _, set := range []*rowSet{b.orders, b.lines} {
-		if err := upsert(ctx, tx, set); err != nil {
+		if err := b.upsert(ctx, tx, set); err != nil {
 			return err
 		}
 	}
-	if err := b.deleteStaleChildren(ctx, tx, "order_line_claims", "line_source_id", "source_id", b.claimsOf, b.claims); err != nil {
+	stale := b.claimsOf
+	if len(b.newLines) > 0 {
+		stale = make(map[string][]string, len(b.claimsOf))
+		for k, v := range b.claimsOf {
+			if !b.newLines[k] {
+				stale[k] = v
+			}
+		}
+	}
+	if err := b.deleteStaleChildren(ctx, tx, "order_line_claims", "line_source_id", "source_id", stale, b.claims); err != nil {
 		return err
 	}
-	if err := upsert(ctx, tx, b.claims); err != nil {
+	if err := b.upsert(ctx, tx, b.claims); err != nil {
 		return err
 	}
-	if err := upsert(ctx, tx, b.products); err != nil {
+	if err := b.upsert(ctx, tx, b.products); err != nil {
 		return err
 	}
 	if err := b.deleteStaleChildren(ctx, tx, "product_categories", "product_source_id", "category_source_id", b.categoriesOf, b.productCategories); err != nil {
 		return err
 	}
 	for _, set := range []*rowSet{b.productCategories, b.options, b.categories, b.coupons} {
-		if err := upsert(ctx, tx, set); err != nil {
+		if err := b.upsert(ctx, tx, set); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func upsert(ctx context.Context, tx *sql.Tx, set *rowSet) error {
+// markDirty records the days whose rollups the batch made stale, in the
+// batch's own transaction: a day is never changed without being marked.
+func (b *Batch) markDirty(ctx context.Context, tx *sql.Tx) error {
+	days := b.Days()
+	if len(days) == 0 {
+		return nil
+	}
+	args := make([]any, 0, 2*len(days))
+	for _, d := range days {
+		args = append(args, b.tr.sellerID, d)
+	}
+	if _, err := tx.ExecContext(ctx,
+		`INSERT INTO rollup_dirty (seller_id, local_date) VALUES `+strings.TrimSuffix(strings.Repeat("(?,?),", len(days)), ",")+`
+		 ON DUPLICATE KEY UPDATE local_date = local_date`, args...); err != nil {
+		return fmt.Errorf("marking %d days for rollup: %w", len(days), err)
+	}
+	return nil
+}
+
+// upsert writes a row set: LOAD DATA for large sets when the server allows
+// it, multi-row upserts otherwise.
+func (b *Batch) upsert(ctx context.Context, tx *sql.Tx, set *rowSet) error {
 	rows := set.sorted()
+	threshold := b.ld.BulkThreshold
+	if threshold == 0 {
+		threshold = 200
+	}
+	if threshold > 0 && len(rows) >= threshold && !b.ld.bulkOff.Load() {
+		err := loadData(ctx, tx, set.table, rows)
+		if err == nil {
+			return nil
+		}
+		if !bulkRefused(err) {
+			return fmt.Errorf("loading %d %s rows: %w", len(rows), set.table.name, err)
+		}
+		// A refused statement changed nothing; the transaction goes on.
+		b.ld.bulkOff.Store(true)
+	}
+	return upsertRows(ctx, tx, set.table, rows)
+}
+
+func upsertRows(ctx context.Context, tx *sql.Tx, t *table, rows [][]any) error {
 	for start := 0; start < len(rows); start += rowsPerStatement {
 		chunk := rows[start:min(start+rowsPerStatement, len(rows))]
-		args := make([]any, 0, len(chunk)*len(set.table.columns))
+		args := make([]any, 0, len(chunk)*len(t.columns))
 		for _, r := range chunk {
 			args = append(args, r...)
 		}
-		if _, err := tx.ExecContext(ctx, set.table.upsertSQL(len(chunk)), args...); err != nil {
-			return fmt.Errorf("writing %d %s rows: %w", len(chunk), set.table.name, err)
+		if _, err := tx.ExecContext(ctx, t.upsertSQL(len(chunk)), args...); err != nil {
+			return fmt.Errorf("writing %d %s rows: %w", len(chunk), t.name, err)
 		}
 	}
 	return nil

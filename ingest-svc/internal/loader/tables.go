@@ -11,10 +11,12 @@ type table struct {
 	name    string
 	columns []string
 	keyCols int
+	// binary columns travel as hex in LOAD DATA.
+	binary map[string]bool
 }
 
 var (
-	ordersTable = table{name: "orders", keyCols: 3, columns: []string{
+	ordersTable = table{name: "orders", keyCols: 3, binary: map[string]bool{"buyer_hash": true}, columns: []string{
 		"seller_id", "account_id", "source_id",
 		"ordered_at", "paid_at", "currency", "shipping_fee", "paid_amount", "buyer_hash",
 		"status", "raw_status", "channel", "source_updated_at",
@@ -122,3 +124,19 @@ func pairs(n int) string { return strings.TrimSuffix(strings.Repeat("(?,?),", n)
 
 // key joins natural key parts with a byte that ids cannot contain.
 func key(parts ...string) string { return strings.Join(parts, "\x00") }
+
+// Columns the batch reads back to know which days it changes.
+var (
+	ordersPaidAt        = ordersTable.column("paid_at")
+	linesPaidDate       = linesTable.column("paid_local_date")
+	claimsCompletedDate = claimsTable.column("completed_local_date")
+)
+
+func (t table) column(name string) int {
+	for i, c := range t.columns {
+		if c == name {
+			return i
+		}
+	}
+	panic("loader: table " + t.name + " has no column " + name)
+}

@@ -46,11 +46,65 @@ type Collector struct {
 	fail        *failure
 	gate        chan struct{}
 	requests    []*collectorv1.CollectRequest
+	mangle      func(*collectorv1.Checkpoint)
+	// batches caches each stream's batches of the current store.
+	batches map[string][]*collectorv1.RecordBatch
+}
+
+// Warm splits the store's streams into batches now, so a benchmark does
+// not time the replay's own preparation.
+func (c *Collector) Warm() error {
+	for _, s := range Streams {
+		if _, err := c.batchesOf(s); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// batchesOf returns the current store's batches of a stream, made once.
+func (c *Collector) batchesOf(stream string) ([]*collectorv1.RecordBatch, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if b, ok := c.batches[stream]; ok {
+		return b, nil
+	}
+	size := c.BatchSize
+	if size <= 0 {
+		size = 50
+	}
+	b, err := Batches(c.store, stream, size)
+	if err != nil {
+		return nil, err
+	}
+	if c.batches == nil {
+		c.batches = map[string][]*collectorv1.RecordBatch{}
+	}
+	c.batches[stream] = b
+	return b, nil
 }
 
 type failure struct {
 	afterBatches int
 	err          error
+	// times is how many more Collect calls fail; 0 means every call.
+	times int
+}
+
+// FailNextCollects makes the next `times` Collect calls end with err after
+// afterBatches record batches; later calls succeed.
+func (c *Collector) FailNextCollects(times, afterBatches int, err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.fail = &failure{afterBatches: afterBatches, err: err, times: times}
+}
+
+// MangleCheckpoints rewrites every checkpoint before it is sent (nil
+// stops): tests use it to send checkpoints ingest must refuse.
+func (c *Collector) MangleCheckpoints(f func(*collectorv1.Checkpoint)) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.mangle = f
 }
 
 // SetFullRefresh makes Collect ignore cursors and send everything, as a
@@ -66,6 +120,7 @@ func (c *Collector) SetStore(s *synth.Store) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.store = s
+	c.batches = nil
 }
 
 // RotateCredentials makes the next Collect (and CheckCredentials) hand out
@@ -155,8 +210,19 @@ func (c *Collector) CheckCredentials(_ context.Context, req *collectorv1.CheckCr
 func (c *Collector) Collect(req *collectorv1.CollectRequest, stream collectorv1.CollectorService_CollectServer) error {
 	c.mu.Lock()
 	c.requests = append(c.requests, req)
-	store, rotate, fail, gate, fullRefresh := c.store, c.rotate, c.fail, c.gate, c.fullRefresh
+	store, rotate, fail, gate, fullRefresh, mangle := c.store, c.rotate, c.fail, c.gate, c.fullRefresh, c.mangle
+	if fail != nil && fail.times > 0 {
+		if fail.times--; fail.times == 0 {
+			c.fail = nil
+		}
+	}
 	c.mu.Unlock()
+	checkpoint := func(cp *collectorv1.Checkpoint) error {
+		if mangle != nil {
+			mangle(cp)
+		}
+		return stream.Send(&collectorv1.CollectResponse{Message: &collectorv1.CollectResponse_Checkpoint{Checkpoint: cp}})
+	}
 	if gate != nil {
 		select {
 		case <-gate:
@@ -179,7 +245,7 @@ func (c *Collector) Collect(req *collectorv1.CollectRequest, stream collectorv1.
 	}
 	sent := 0
 	for _, sr := range req.GetStreams() {
-		batches, err := Batches(store, sr.GetName(), size)
+		batches, err := c.batchesOf(sr.GetName())
 		if err != nil {
 			return status.Error(codes.InvalidArgument, err.Error())
 		}
@@ -205,18 +271,14 @@ func (c *Collector) Collect(req *collectorv1.CollectRequest, stream collectorv1.
 			}
 			// Cursors never move back: batches re-sent for the lookback
 			// checkpoint the position already saved.
-			if err := stream.Send(&collectorv1.CollectResponse{Message: &collectorv1.CollectResponse_Checkpoint{Checkpoint: &collectorv1.Checkpoint{
-				Stream: sr.GetName(), Cursor: []byte(strconv.Itoa(max(saved, i+1))),
-			}}}); err != nil {
+			if err := checkpoint(&collectorv1.Checkpoint{Stream: sr.GetName(), Cursor: []byte(strconv.Itoa(max(saved, i+1)))}); err != nil {
 				return err
 			}
 			sent++
 		}
 		// A closing checkpoint even when nothing was new: the stream is
 		// complete up to here.
-		if err := stream.Send(&collectorv1.CollectResponse{Message: &collectorv1.CollectResponse_Checkpoint{Checkpoint: &collectorv1.Checkpoint{
-			Stream: sr.GetName(), Cursor: []byte(strconv.Itoa(len(batches))),
-		}}}); err != nil {
+		if err := checkpoint(&collectorv1.Checkpoint{Stream: sr.GetName(), Cursor: []byte(strconv.Itoa(len(batches)))}); err != nil {
 			return err
 		}
 	}

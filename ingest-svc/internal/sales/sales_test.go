@@ -13,6 +13,7 @@ import (
 
 	"hlog.dev/ingest-svc/internal/loader"
 	"hlog.dev/ingest-svc/internal/replay"
+	"hlog.dev/ingest-svc/internal/rollup"
 	"hlog.dev/ingest-svc/internal/sales"
 	"hlog.dev/ingest-svc/internal/store"
 )
@@ -80,6 +81,11 @@ func setUp(t *testing.T, otherCurrency string) fixture {
 			t.Fatal(err)
 		}
 	}
+	// The queries read the daily rollups, which a sync run refreshes after
+	// it loads.
+	if err := rollup.New(st.DB()).RefreshSeller(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
 	return f
 }
 
@@ -106,33 +112,45 @@ var bases = []struct {
 	truth synth.Basis
 }{{"payment date", sales.PaymentDate, synth.PaymentBasis}, {"order date", sales.OrderDate, synth.OrderBasis}}
 
+// queriers returns the fixture's querier counting buyers in SQL, and the
+// same once the in-memory buyer index is built: both must be exact.
+func queriers(t *testing.T, f fixture) map[string]*sales.Querier {
+	t.Helper()
+	if err := f.q.WarmBuyers(context.Background(), 1); err != nil {
+		t.Fatal(err)
+	}
+	return map[string]*sales.Querier{"sql": f.q.SQLOnly(), "memory": f.q}
+}
+
 func TestSummaryEqualsGroundTruth(t *testing.T) {
 	f := setUp(t, "KRW")
 	cafe24 := []string{"CAFE24"}
-	for _, b := range bases {
-		for _, pr := range [][2]string{{"2024-02-01", "2024-02-29"}, {"2024-01-15", "2024-03-31"}, {"2024-03-10", "2024-03-10"}} {
-			p := period(t, pr[0], pr[1])
-			cur, prev, currency, err := f.q.Summary(context.Background(), sales.Filter{SellerID: 1, Platforms: cafe24, Basis: b.ours}, p)
-			if err != nil {
-				t.Fatal(err)
-			}
-			want, err := synth.SalesTotals(f.truth.Orders, f.truth.Lines, seoul, b.truth, pr[0], pr[1])
-			if err != nil {
-				t.Fatal(err)
-			}
-			pp := p.Previous()
-			wantPrev, _ := synth.SalesTotals(f.truth.Orders, f.truth.Lines, seoul, b.truth, pp.StartDate(), pp.EndDate())
-			if cur != fromTruth(want) {
-				t.Errorf("%s %s..%s:\n got %+v\nwant %+v", b.name, pr[0], pr[1], cur, fromTruth(want))
-			}
-			if prev != fromTruth(wantPrev) {
-				t.Errorf("%s previous of %s..%s (%s..%s):\n got %+v\nwant %+v", b.name, pr[0], pr[1], pp.StartDate(), pp.EndDate(), prev, fromTruth(wantPrev))
-			}
-			if currency != "KRW" {
-				t.Errorf("currency %q, want KRW", currency)
-			}
-			if p.Days() > 1 && (want.Paid == 0 || want.Refunded == 0) {
-				t.Fatalf("%s..%s has no sales or no refunds in the ground truth: the test proves nothing", pr[0], pr[1])
+	for mode, q := range queriers(t, f) {
+		for _, b := range bases {
+			for _, pr := range [][2]string{{"2024-02-01", "2024-02-29"}, {"2024-01-15", "2024-03-31"}, {"2024-03-10", "2024-03-10"}} {
+				p := period(t, pr[0], pr[1])
+				cur, prev, currency, err := q.Summary(context.Background(), sales.Filter{SellerID: 1, Platforms: cafe24, Basis: b.ours}, p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want, err := synth.SalesTotals(f.truth.Orders, f.truth.Lines, seoul, b.truth, pr[0], pr[1])
+				if err != nil {
+					t.Fatal(err)
+				}
+				pp := p.Previous()
+				wantPrev, _ := synth.SalesTotals(f.truth.Orders, f.truth.Lines, seoul, b.truth, pp.StartDate(), pp.EndDate())
+				if cur != fromTruth(want) {
+					t.Errorf("%s: %s %s..%s:\n got %+v\nwant %+v", mode, b.name, pr[0], pr[1], cur, fromTruth(want))
+				}
+				if prev != fromTruth(wantPrev) {
+					t.Errorf("%s previous of %s..%s (%s..%s):\n got %+v\nwant %+v", b.name, pr[0], pr[1], pp.StartDate(), pp.EndDate(), prev, fromTruth(wantPrev))
+				}
+				if currency != "KRW" {
+					t.Errorf("currency %q, want KRW", currency)
+				}
+				if p.Days() > 1 && (want.Paid == 0 || want.Refunded == 0) {
+					t.Fatalf("%s..%s has no sales or no refunds in the ground truth: the test proves nothing", pr[0], pr[1])
+				}
 			}
 		}
 	}
@@ -146,24 +164,26 @@ func TestTimeSeriesEqualsGroundTruth(t *testing.T) {
 	}{{sales.Day, synth.Day}, {sales.Week, synth.Week}, {sales.Month, synth.Month}, {sales.Year, synth.Year}}
 	// Starts on a Wednesday, ends mid-month: edge buckets are clipped.
 	const start, end = "2023-12-27", "2024-04-17"
-	for _, b := range bases {
-		for _, g := range grans {
-			points, _, err := f.q.TimeSeries(context.Background(), sales.Filter{SellerID: 1, Platforms: []string{"CAFE24"}, Basis: b.ours}, period(t, start, end), g.ours)
-			if err != nil {
-				t.Fatal(err)
-			}
-			want, err := synth.SalesSeries(f.truth.Orders, f.truth.Lines, seoul, b.truth, start, end, g.truth)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(points) != len(want) {
-				t.Fatalf("%s granularity %d: %d points, want %d", b.name, g.ours, len(points), len(want))
-			}
-			for i, w := range want {
-				p := points[i]
-				if p.StartDate() != w.Start || p.EndDate() != w.End || p.Label != w.Label || p.Totals != fromTruth(w.Totals) {
-					t.Errorf("%s granularity %d point %d:\n got %s..%s %s %+v\nwant %s..%s %s %+v", b.name, g.ours, i,
-						p.StartDate(), p.EndDate(), p.Label, p.Totals, w.Start, w.End, w.Label, fromTruth(w.Totals))
+	for mode, q := range queriers(t, f) {
+		for _, b := range bases {
+			for _, g := range grans {
+				points, _, err := q.TimeSeries(context.Background(), sales.Filter{SellerID: 1, Platforms: []string{"CAFE24"}, Basis: b.ours}, period(t, start, end), g.ours)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want, err := synth.SalesSeries(f.truth.Orders, f.truth.Lines, seoul, b.truth, start, end, g.truth)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(points) != len(want) {
+					t.Fatalf("%s granularity %d: %d points, want %d", b.name, g.ours, len(points), len(want))
+				}
+				for i, w := range want {
+					p := points[i]
+					if p.StartDate() != w.Start || p.EndDate() != w.End || p.Label != w.Label || p.Totals != fromTruth(w.Totals) {
+						t.Errorf("%s: %s granularity %d point %d:\n got %s..%s %s %+v\nwant %s..%s %s %+v", mode, b.name, g.ours, i,
+							p.StartDate(), p.EndDate(), p.Label, p.Totals, w.Start, w.End, w.Label, fromTruth(w.Totals))
+					}
 				}
 			}
 		}

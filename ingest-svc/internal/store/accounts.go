@@ -232,6 +232,7 @@ func (s *Store) MarkAccountNeedsSeller(ctx context.Context, sellerID, accountID 
 var accountDataTables = []string{
 	"order_line_claims", "order_lines", "orders", "product_categories", "product_options",
 	"products", "categories", "coupons", "stream_cursors",
+	"sales_daily", "sales_daily_accounts", "buyer_days",
 }
 
 // RemoveAccount deletes an account, its credentials, its runs and every row
@@ -259,6 +260,11 @@ func (s *Store) RemoveAccount(ctx context.Context, sellerID, accountID uint64) e
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM sync_runs WHERE seller_id = ? AND account_id = ?`, sellerID, accountID); err != nil {
 			return fmt.Errorf("deleting runs of account %d: %w", accountID, err)
+		}
+		// The account's rollup rows went: readers caching rollups reload.
+		if _, err := tx.ExecContext(ctx,
+			`INSERT INTO rollup_versions (seller_id, version) VALUES (?, 1) ON DUPLICATE KEY UPDATE version = version + 1`, sellerID); err != nil {
+			return fmt.Errorf("bumping the rollup version of seller %d: %w", sellerID, err)
 		}
 		return nil
 	})

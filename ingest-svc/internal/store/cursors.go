@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -46,4 +47,17 @@ func SaveCursorTx(ctx context.Context, tx *sql.Tx, sellerID, accountID uint64, s
 		return fmt.Errorf("saving %s cursor of account %d: %w", stream, accountID, err)
 	}
 	return nil
+}
+
+// AccountHasLines reports whether any order line of the account is stored.
+func (s *Store) AccountHasLines(ctx context.Context, sellerID, accountID uint64) (bool, error) {
+	var one int
+	err := s.db.QueryRowContext(ctx, `SELECT 1 FROM order_lines WHERE seller_id = ? AND account_id = ? LIMIT 1`, sellerID, accountID).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("looking for lines of account %d: %w", accountID, err)
+	}
+	return true, nil
 }

@@ -45,6 +45,7 @@ type Run struct {
 	StartedAt     *time.Time
 	FinishedAt    *time.Time
 	NextAttemptAt *time.Time
+	MaxAttempts   int
 	Progress      []StreamProgress
 }
 
@@ -60,6 +61,13 @@ type StreamProgress struct {
 }
 
 func (s *Store) insertRun(ctx context.Context, tx *sql.Tx, sellerID, accountID uint64, trigger string, streams []string, now time.Time) (Run, error) {
+	return s.insertSlotRun(ctx, tx, sellerID, accountID, trigger, streams, "", now)
+}
+
+// insertSlotRun queues a run; slot, when not empty, names the schedule slot
+// (unique per account). The platform is copied from the account in the same
+// statement; no account means ErrNotFound.
+func (s *Store) insertSlotRun(ctx context.Context, tx *sql.Tx, sellerID, accountID uint64, trigger string, streams []string, slot string, now time.Time) (Run, error) {
 	r := Run{
 		SellerID:  sellerID,
 		RunID:     s.ids.next(now),
@@ -70,12 +78,22 @@ func (s *Store) insertRun(ctx context.Context, tx *sql.Tx, sellerID, accountID u
 		Streams:   streams,
 		QueuedAt:  now,
 	}
-	_, err := tx.ExecContext(ctx,
-		`INSERT INTO sync_runs (seller_id, run_id, account_id, state, run_trigger, attempt, streams, active_account_id, queued_at)
-		 VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?)`,
-		sellerID, r.RunID, accountID, RunQueued, trigger, strings.Join(streams, ","), accountID, now)
+	var slotArg any
+	if slot != "" {
+		slotArg = slot
+	}
+	res, err := tx.ExecContext(ctx,
+		`INSERT INTO sync_runs (seller_id, run_id, account_id, state, run_trigger, attempt, streams, active_account_id, queued_at,
+		   platform, due_at, slot, max_attempts)
+		 SELECT ?, ?, ?, ?, ?, 1, ?, ?, ?, a.platform, ?, ?, ?
+		 FROM platform_accounts a WHERE a.seller_id = ? AND a.account_id = ?`,
+		sellerID, r.RunID, accountID, RunQueued, trigger, strings.Join(streams, ","), accountID, now,
+		now, slotArg, s.maxAttempts, sellerID, accountID)
 	if err != nil {
 		return Run{}, fmt.Errorf("queueing run of account %d: %w", accountID, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return Run{}, accountNotFound(accountID)
 	}
 	return r, nil
 }
@@ -130,7 +148,7 @@ func (s *Store) activeRun(ctx context.Context, sellerID, accountID uint64) (Run,
 }
 
 const runColumns = `r.seller_id, r.run_id, r.account_id, a.platform, r.state, r.run_trigger, r.attempt, r.streams,
-  r.error_code, r.error_message, r.needs_seller, r.queued_at, r.started_at, r.finished_at, r.next_attempt_at`
+  r.error_code, r.error_message, r.needs_seller, r.queued_at, r.started_at, r.finished_at, r.next_attempt_at, r.max_attempts`
 
 const runFrom = ` FROM sync_runs r JOIN platform_accounts a ON a.seller_id = r.seller_id AND a.account_id = r.account_id `
 
@@ -139,7 +157,7 @@ func scanRun(sc interface{ Scan(...any) error }) (Run, error) {
 	var platform, streams string
 	var started, finished, next sql.NullTime
 	if err := sc.Scan(&r.SellerID, &r.RunID, &r.AccountID, &platform, &r.State, &r.Trigger, &r.Attempt, &streams,
-		&r.ErrorCode, &r.ErrorMessage, &r.NeedsSeller, &r.QueuedAt, &started, &finished, &next); err != nil {
+		&r.ErrorCode, &r.ErrorMessage, &r.NeedsSeller, &r.QueuedAt, &started, &finished, &next, &r.MaxAttempts); err != nil {
 		return Run{}, err
 	}
 	r.Platform = ParsePlatform(platform)
@@ -235,66 +253,6 @@ func (s *Store) attachProgress(ctx context.Context, sellerID uint64, runs []*Run
 	return rows.Err()
 }
 
-// ClaimRun takes the oldest queued run, or a running one whose lease expired
-// (its worker died; the next attempt resumes from the saved cursors), and
-// leases it to owner. found is false when there is nothing to do. SKIP LOCKED
-// lets replicas claim concurrently without waiting on each other.
-func (s *Store) ClaimRun(ctx context.Context, owner string, lease time.Duration) (run Run, found bool, err error) {
-	now := s.Now()
-	var sellerID, runID uint64
-	err = s.InTx(ctx, func(tx *sql.Tx) error {
-		var state string
-		err := tx.QueryRowContext(ctx,
-			`SELECT seller_id, run_id, state FROM sync_runs
-			 WHERE state = ? OR (state = ? AND lease_until < ?)
-			 ORDER BY queued_at LIMIT 1 FOR UPDATE SKIP LOCKED`,
-			RunQueued, RunRunning, now).Scan(&sellerID, &runID, &state)
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("finding a run to claim: %w", err)
-		}
-		found = true
-		attempt := "attempt"
-		if state == RunRunning {
-			attempt = "attempt + 1"
-		}
-		_, err = tx.ExecContext(ctx,
-			`UPDATE sync_runs SET state = ?, attempt = `+attempt+`, lease_owner = ?, lease_until = ?,
-			   started_at = COALESCE(started_at, ?)
-			 WHERE seller_id = ? AND run_id = ?`,
-			RunRunning, owner, now.Add(lease), now, sellerID, runID)
-		if err != nil {
-			return fmt.Errorf("claiming run %d: %w", runID, err)
-		}
-		return nil
-	})
-	if err != nil || !found {
-		return Run{}, false, err
-	}
-	run, err = s.GetRun(ctx, sellerID, runID)
-	if err != nil {
-		return Run{}, false, err
-	}
-	return run, true, nil
-}
-
-// RenewLease extends owner's lease on a run; ErrLeaseLost when it is not
-// owner's any more.
-func (s *Store) RenewLease(ctx context.Context, sellerID, runID uint64, owner string, lease time.Duration) error {
-	res, err := s.db.ExecContext(ctx,
-		`UPDATE sync_runs SET lease_until = ? WHERE seller_id = ? AND run_id = ? AND state = ? AND lease_owner = ?`,
-		s.Now().Add(lease), sellerID, runID, RunRunning, owner)
-	if err != nil {
-		return fmt.Errorf("renewing lease of run %d: %w", runID, err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return ErrLeaseLost
-	}
-	return nil
-}
-
 // LockRunTx checks, inside a loading transaction, that owner still executes
 // the run, and locks the run row until the transaction ends.
 func LockRunTx(ctx context.Context, tx *sql.Tx, sellerID, runID uint64, owner string) error {
@@ -306,48 +264,6 @@ func LockRunTx(ctx context.Context, tx *sql.Tx, sellerID, runID uint64, owner st
 	}
 	if err != nil {
 		return fmt.Errorf("locking run %d: %w", runID, err)
-	}
-	return nil
-}
-
-// RunFailure says why a run failed.
-type RunFailure struct {
-	Code        string // gRPC code name, e.g. "FAILED_PRECONDITION"
-	Message     string
-	NeedsSeller bool
-}
-
-// FinishRun ends owner's run: SUCCEEDED when failure is nil, FAILED otherwise.
-// The account may queue a new run from then on.
-func (s *Store) FinishRun(ctx context.Context, sellerID, runID uint64, owner string, failure *RunFailure) error {
-	state, code, msg, needsSeller := RunSucceeded, "", "", false
-	if failure != nil {
-		state, code, msg, needsSeller = RunFailed, failure.Code, truncate(failure.Message, 2000), failure.NeedsSeller
-	}
-	res, err := s.db.ExecContext(ctx,
-		`UPDATE sync_runs SET state = ?, error_code = ?, error_message = ?, needs_seller = ?, finished_at = ?,
-		   active_account_id = NULL, lease_owner = '', lease_until = NULL
-		 WHERE seller_id = ? AND run_id = ? AND state = ? AND lease_owner = ?`,
-		state, code, msg, needsSeller, s.Now(), sellerID, runID, RunRunning, owner)
-	if err != nil {
-		return fmt.Errorf("finishing run %d: %w", runID, err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return ErrLeaseLost
-	}
-	return nil
-}
-
-// ReleaseRun puts owner's run back in the queue (the process is shutting
-// down), so the next worker resumes it from its cursors without waiting for
-// the lease to expire.
-func (s *Store) ReleaseRun(ctx context.Context, sellerID, runID uint64, owner string) error {
-	_, err := s.db.ExecContext(ctx,
-		`UPDATE sync_runs SET state = ?, lease_owner = '', lease_until = NULL
-		 WHERE seller_id = ? AND run_id = ? AND state = ? AND lease_owner = ?`,
-		RunQueued, sellerID, runID, RunRunning, owner)
-	if err != nil {
-		return fmt.Errorf("releasing run %d: %w", runID, err)
 	}
 	return nil
 }

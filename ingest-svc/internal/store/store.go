@@ -33,9 +33,10 @@ func (e *kindError) Unwrap() error { return e.kind }
 
 // Store is the MySQL database of ingest-svc.
 type Store struct {
-	db  *sql.DB
-	now func() time.Time
-	ids *idGenerator
+	db          *sql.DB
+	now         func() time.Time
+	ids         *idGenerator
+	maxAttempts int
 }
 
 // Options tune a Store.
@@ -43,6 +44,9 @@ type Options struct {
 	// Now is the clock stamped on rows; nil means time.Now. Tests pass a
 	// fixed clock so nothing depends on the wall clock.
 	Now func() time.Time
+	// MaxAttempts is how many times a queued run is tried before it is
+	// dead; 0 means 5.
+	MaxAttempts int
 }
 
 // Open connects to the database named by dsn (go-sql-driver/mysql format),
@@ -71,7 +75,11 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	if now == nil {
 		now = time.Now
 	}
-	return &Store{db: db, now: now, ids: newIDGenerator()}, nil
+	maxAttempts := opts.MaxAttempts
+	if maxAttempts <= 0 {
+		maxAttempts = 5
+	}
+	return &Store{db: db, now: now, ids: newIDGenerator(), maxAttempts: maxAttempts}, nil
 }
 
 // ConnConfig parses dsn and sets what the store relies on, whatever the
@@ -121,6 +129,42 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		return fmt.Errorf("committing: %w", err)
 	}
 	return nil
+}
+
+// InTxReadCommitted runs fn in a READ COMMITTED transaction, trying again
+// (up to 5 times) when the server rolls it back as a deadlock victim or
+// after a lock wait timeout; fn must be safe to run again. READ COMMITTED
+// takes no gap locks, so loads of different accounts of one seller, which
+// touch neighbouring index ranges, rarely wait on each other.
+func (s *Store) InTxReadCommitted(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	for attempt := 1; ; attempt++ {
+		err := s.inTx(ctx, &sql.TxOptions{Isolation: sql.LevelReadCommitted}, fn)
+		if err == nil || attempt == 5 || !IsLockConflict(err) || ctx.Err() != nil {
+			return err
+		}
+	}
+}
+
+func (s *Store) inTx(ctx context.Context, opts *sql.TxOptions, fn func(tx *sql.Tx) error) error {
+	tx, err := s.db.BeginTx(ctx, opts)
+	if err != nil {
+		return fmt.Errorf("beginning transaction: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("committing: %w", err)
+	}
+	return nil
+}
+
+// IsLockConflict reports a deadlock (ER_LOCK_DEADLOCK) or a lock wait
+// timeout (ER_LOCK_WAIT_TIMEOUT): the transaction may simply be run again.
+func IsLockConflict(err error) bool {
+	var me *mysql.MySQLError
+	return errors.As(err, &me) && (me.Number == 1213 || me.Number == 1205)
 }
 
 // isDuplicateKey reports whether err is MySQL's ER_DUP_ENTRY.

@@ -23,7 +23,7 @@ func TestMain(m *testing.M) { mysqltest.Main(m) }
 
 // claimedLoad sets up an account with a claimed run and a load of it with
 // one batch of orders (lines and claims included) buffered.
-func claimedLoad(t *testing.T) (*store.Store, *load) {
+func claimedLoad(t *testing.T) (*store.Store, *load, *loader.Batch) {
 	t.Helper()
 	ctx := context.Background()
 	st, err := store.Open(ctx, mysqltest.Start(t).DSN, store.Options{})
@@ -56,12 +56,12 @@ func claimedLoad(t *testing.T) (*store.Store, *load) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l := &load{r: r, run: run, rc: store.RunContext{Account: acct},
-		batch: ld.NewBatch(loader.Scope{SellerID: 1, AccountID: acct.AccountID, Location: loc})}
-	if err := l.batch.Add(batches[0]); err != nil {
+	l := &load{r: r, run: run, rc: store.RunContext{Account: acct}, requested: map[string]bool{"orders": true}}
+	b := ld.NewBatch(loader.Scope{SellerID: 1, AccountID: acct.AccountID, Location: loc})
+	if err := b.Add(batches[0]); err != nil {
 		t.Fatal(err)
 	}
-	return st, l
+	return st, l, b
 }
 
 func rows(t *testing.T, st *store.Store, query string) int {
@@ -74,7 +74,7 @@ func rows(t *testing.T, st *store.Store, query string) int {
 }
 
 func TestFailedBatchCommitsNeitherRecordsNorCheckpoint(t *testing.T) {
-	st, l := claimedLoad(t)
+	st, l, b := claimedLoad(t)
 	ctx := context.Background()
 	// Claims are written after orders and lines in the same transaction:
 	// take their table away so the batch fails half-way through.
@@ -82,7 +82,7 @@ func TestFailedBatchCommitsNeitherRecordsNorCheckpoint(t *testing.T) {
 		t.Fatal(err)
 	}
 	cp := &collectorv1.Checkpoint{Stream: "orders", Cursor: []byte("1")}
-	err := l.commit(ctx, cp)
+	err := l.commit(ctx, b, []*collectorv1.Checkpoint{cp})
 	if status.Code(err) != codes.Internal {
 		t.Fatalf("commit with a broken table: %v, want INTERNAL", err)
 	}
@@ -100,7 +100,7 @@ func TestFailedBatchCommitsNeitherRecordsNorCheckpoint(t *testing.T) {
 	if _, err := st.DB().Exec("RENAME TABLE order_line_claims_away TO order_line_claims"); err != nil {
 		t.Fatal(err)
 	}
-	if err := l.commit(ctx, cp); err != nil {
+	if err := l.commit(ctx, b, []*collectorv1.Checkpoint{cp}); err != nil {
 		t.Fatalf("the same batch once the table is back: %v", err)
 	}
 	if rows(t, st, "SELECT COUNT(*) FROM orders") == 0 || rows(t, st, "SELECT COUNT(*) FROM order_line_claims") == 0 {
@@ -116,13 +116,13 @@ func TestFailedBatchCommitsNeitherRecordsNorCheckpoint(t *testing.T) {
 }
 
 func TestBatchOfALostRunIsNotCommitted(t *testing.T) {
-	st, l := claimedLoad(t)
+	st, l, b := claimedLoad(t)
 	ctx := context.Background()
 	// Another replica took the run over (our lease expired).
 	if _, err := st.DB().Exec("UPDATE sync_runs SET lease_owner = 'someone-else'"); err != nil {
 		t.Fatal(err)
 	}
-	err := l.commit(ctx, &collectorv1.Checkpoint{Stream: "orders", Cursor: []byte("1")})
+	err := l.commit(ctx, b, []*collectorv1.Checkpoint{{Stream: "orders", Cursor: []byte("1")}})
 	if !errors.Is(err, store.ErrLeaseLost) {
 		t.Fatalf("commit of a lost run: %v, want ErrLeaseLost", err)
 	}

@@ -2,10 +2,9 @@ package syncrun
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
-	"io"
+	mrand "math/rand/v2"
 	"strings"
 	"time"
 
@@ -14,7 +13,6 @@ import (
 	collectorv1 "hlog.dev/proto/gen/hlog/collector/v1"
 
 	"hlog.dev/ingest-svc/internal/credentials"
-	"hlog.dev/ingest-svc/internal/loader"
 	"hlog.dev/ingest-svc/internal/store"
 )
 
@@ -42,6 +40,10 @@ func (r *Runner) execute(ctx context.Context, run store.Run) {
 	log.Info("sync run started", "platform", run.Platform.String(), "trigger", run.Trigger)
 	r.changes.notify()
 	err := r.collect(runCtx, run)
+	if err == nil {
+		// The run is done only when the dashboard shows its data.
+		err = r.refreshRollups(runCtx, run.SellerID)
+	}
 	cancel(nil)
 	<-renewed
 
@@ -73,10 +75,17 @@ func (r *Runner) execute(ctx context.Context, run store.Run) {
 			return
 		}
 		r.metrics.finished.WithLabelValues(platform, store.RunSucceeded, "OK").Inc()
+		if r.cfg.Alerts != nil {
+			r.cfg.Alerts.Resolved(bg, run.SellerID, run.AccountID)
+		}
 		log.Info("sync run succeeded")
 		return
 	}
 	failure := describeFailure(err)
+	if !failure.NeedsSeller && retryable(err) && run.Attempt < run.MaxAttempts {
+		at := r.cfg.Store.Now().Add(r.backoff(run.Attempt))
+		failure.RetryAt = &at
+	}
 	if failure.NeedsSeller {
 		if merr := r.cfg.Store.MarkAccountNeedsSeller(bg, run.SellerID, run.AccountID, failure.Message); merr != nil {
 			log.Error("marking account as needing the seller", "err", merr.Error())
@@ -86,8 +95,73 @@ func (r *Runner) execute(ctx context.Context, run store.Run) {
 		log.Error("finishing sync run", "err", ferr.Error())
 		return
 	}
+	if failure.RetryAt != nil {
+		r.metrics.finished.WithLabelValues(platform, store.RunRetrying, failure.Code).Inc()
+		log.Warn("sync run failed, will retry", "code", failure.Code, "err", failure.Message, "retry_at", failure.RetryAt.Format(time.RFC3339))
+		return
+	}
 	r.metrics.finished.WithLabelValues(platform, store.RunFailed, failure.Code).Inc()
 	log.Warn("sync run failed", "code", failure.Code, "err", failure.Message, "needs_seller", failure.NeedsSeller)
+	if r.cfg.Alerts != nil {
+		r.cfg.Alerts.Incident(bg, Incident{
+			SellerID: run.SellerID, AccountID: run.AccountID, RunID: run.RunID, Platform: run.Platform,
+			Code: failure.Code, Message: failure.Message, NeedsSeller: failure.NeedsSeller, Attempts: run.Attempt,
+		})
+	}
+}
+
+func (r *Runner) refreshRollups(ctx context.Context, sellerID uint64) error {
+	if r.cfg.Rollups == nil {
+		return nil
+	}
+	if err := r.cfg.Rollups.RefreshSeller(ctx, sellerID); err != nil {
+		return status.Errorf(codes.Internal, "updating the daily rollups: %v", err)
+	}
+	return nil
+}
+
+// backoff is the wait before the attempt after attempt: exponential from
+// RetryBase, capped at RetryMax, with jitter (half fixed, half random) so
+// that runs that failed together do not retry together.
+func (r *Runner) backoff(attempt int) time.Duration {
+	d := r.cfg.RetryBase
+	for i := 1; i < attempt && d < r.cfg.RetryMax; i++ {
+		d *= 2
+	}
+	d = min(d, r.cfg.RetryMax)
+	half := d / 2
+	return half + time.Duration(mrand.Int64N(int64(half)+1))
+}
+
+// retryable reports whether another attempt may succeed: transient platform
+// or database trouble, yes; bad data from the collector or a request the
+// platform refuses, no.
+func retryable(err error) bool {
+	var p *permanentError
+	if errors.As(err, &p) {
+		return false
+	}
+	st, ok := status.FromError(err)
+	if !ok {
+		return true // database and network errors
+	}
+	switch st.Code() {
+	case codes.Unavailable, codes.ResourceExhausted, codes.DeadlineExceeded, codes.Aborted,
+		codes.Internal, codes.Unknown, codes.Canceled:
+		return true
+	}
+	return false
+}
+
+// permanentError marks a failure that retrying cannot fix (the collector
+// broke the contract). It carries its gRPC status.
+type permanentError struct{ st *status.Status }
+
+func (e *permanentError) Error() string              { return e.st.Message() }
+func (e *permanentError) GRPCStatus() *status.Status { return e.st }
+
+func permanent(code codes.Code, format string, args ...any) error {
+	return &permanentError{st: status.Newf(code, format, args...)}
 }
 
 func (r *Runner) renewLease(ctx context.Context, cancel context.CancelCauseFunc, run store.Run) {
@@ -110,160 +184,14 @@ func (r *Runner) renewLease(ctx context.Context, cancel context.CancelCauseFunc,
 	}
 }
 
-// collect streams from the collector and loads what it sends.
-func (r *Runner) collect(ctx context.Context, run store.Run) error {
-	rc, err := r.cfg.Store.LoadRunContext(ctx, run.SellerID, run.AccountID)
-	if err != nil {
-		return err
-	}
-	client := r.cfg.Collectors[rc.Account.Platform]
-	if client == nil {
-		return status.Errorf(codes.Unavailable, "no collector is configured for %s", strings.ToLower(store.PlatformName(rc.Account.Platform)))
-	}
-	loc, err := time.LoadLocation(rc.TimeZone)
-	if err != nil {
-		return status.Errorf(codes.Internal, "seller time zone %q: %v", rc.TimeZone, err)
-	}
-	creds, err := r.cfg.Credentials.Open(run.SellerID, run.AccountID, rc.Sealed)
-	if err != nil {
-		return status.Errorf(codes.Internal, "the stored credentials cannot be read (was the credential key changed?): %v", err)
-	}
-
-	streams := run.Streams
-	if len(streams) == 0 {
-		desc, err := client.Describe(ctx, &collectorv1.DescribeRequest{})
-		if err != nil {
-			return err
-		}
-		for _, s := range desc.GetStreams() {
-			streams = append(streams, s.GetName())
-		}
-	}
-	cursors, err := r.cfg.Store.Cursors(ctx, run.SellerID, run.AccountID)
-	if err != nil {
-		return err
-	}
-	if err := r.cfg.Store.StartProgress(ctx, run.SellerID, run.RunID, streams); err != nil {
-		return err
-	}
-	r.changes.notify()
-	req := &collectorv1.CollectRequest{Credentials: creds, TimeZone: rc.TimeZone}
-	for _, s := range streams {
-		req.Streams = append(req.Streams, &collectorv1.StreamRequest{Name: s, Cursor: cursors[s]})
-	}
-
-	stream, err := client.Collect(ctx, req)
-	if err != nil {
-		return err
-	}
-	l := &load{
-		r:     r,
-		run:   run,
-		batch: r.cfg.Loader.NewBatch(loader.Scope{SellerID: run.SellerID, AccountID: run.AccountID, Location: loc}),
-		rc:    rc,
-	}
-	for {
-		msg, err := stream.Recv()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			// Records since the last checkpoint are dropped; the next run
-			// collects them again from the saved cursor.
-			return err
-		}
-		if err := l.handle(ctx, msg); err != nil {
-			return err
-		}
-	}
-	// Records after the last checkpoint: commit them, without moving a cursor.
-	return l.commit(ctx, nil)
-}
-
-// load applies one run's collect stream to the database.
-type load struct {
-	r     *Runner
-	run   store.Run
-	rc    store.RunContext
-	batch *loader.Batch
-}
-
-func (l *load) handle(ctx context.Context, msg *collectorv1.CollectResponse) error {
-	switch m := msg.GetMessage().(type) {
-	case *collectorv1.CollectResponse_Records:
-		if err := l.batch.Add(m.Records); err != nil {
-			return status.Errorf(codes.Internal, "the collector sent an invalid record: %v", err)
-		}
-		if l.batch.Records() >= l.r.cfg.FlushRecords {
-			return l.commit(ctx, nil)
-		}
-	case *collectorv1.CollectResponse_Checkpoint:
-		if err := checkStreamName(m.Checkpoint.GetStream()); err != nil {
-			return status.Errorf(codes.Internal, "the collector sent a checkpoint for an invalid stream: %v", err)
-		}
-		return l.commit(ctx, m.Checkpoint)
-	case *collectorv1.CollectResponse_CredentialUpdate:
-		return l.storeCredentials(ctx, m.CredentialUpdate.GetCredentials())
-	case *collectorv1.CollectResponse_Progress:
-		p := m.Progress
-		if checkStreamName(p.GetStream()) != nil {
-			return nil // progress is advisory; a malformed one is not worth failing for
-		}
-		if err := l.r.cfg.Store.SetEstimate(ctx, l.run.SellerID, l.run.RunID, p.GetStream(), p.GetRecordsEstimated(), p.GetMessage()); err != nil {
-			return err
-		}
-		l.r.changes.notify()
-	}
-	return nil
-}
-
-// commit writes the buffered records and, when given, the checkpoint that
-// follows them, in one transaction: a checkpoint is never saved without the
-// records before it, and records without their checkpoint are merely
-// collected again next time.
-func (l *load) commit(ctx context.Context, cp *collectorv1.Checkpoint) error {
-	if l.batch.Records() == 0 && cp == nil {
-		return nil
-	}
-	loaded := l.batch.Loaded()
-	err := l.r.cfg.Store.InTx(ctx, func(tx *sql.Tx) error {
-		if err := store.LockAccountTx(ctx, tx, l.run.SellerID, l.run.AccountID); err != nil {
-			return err
-		}
-		if err := store.LockRunTx(ctx, tx, l.run.SellerID, l.run.RunID, l.r.owner); err != nil {
-			return err
-		}
-		if err := l.batch.Write(ctx, tx); err != nil {
-			return err
-		}
-		if cp != nil {
-			if err := store.SaveCursorTx(ctx, tx, l.run.SellerID, l.run.AccountID, cp.GetStream(), cp.GetCursor(), l.r.cfg.Store.Now()); err != nil {
-				return err
-			}
-		}
-		return store.AddLoadedTx(ctx, tx, l.run.SellerID, l.run.RunID, loaded)
-	})
-	if err != nil {
-		if errors.Is(err, store.ErrLeaseLost) || errors.Is(err, store.ErrNotFound) {
-			return err
-		}
-		return status.Errorf(codes.Internal, "loading records: %v", err)
-	}
-	platform := strings.ToLower(store.PlatformName(l.rc.Account.Platform))
-	for stream, n := range loaded {
-		l.r.metrics.records.WithLabelValues(platform, stream).Add(float64(n))
-	}
-	l.batch.Reset()
-	l.r.changes.notify()
-	return nil
-}
+// (collect and the load pipeline are in load.go)
 
 // storeCredentials makes rotated credentials durable before anything after
 // them is processed: the old ones may already be dead (cafe24.md, refresh
 // tokens are single-use).
 func (l *load) storeCredentials(ctx context.Context, c *collectorv1.Credentials) error {
 	if err := credentials.CheckPlatform(l.rc.Account.Platform, c); err != nil {
-		return status.Errorf(codes.Internal, "the collector sent unusable rotated credentials: %v", err)
+		return permanent(codes.Internal, "the collector sent unusable rotated credentials: %v", err)
 	}
 	sealed, err := l.r.cfg.Credentials.Seal(l.run.SellerID, l.run.AccountID, c)
 	if err != nil {

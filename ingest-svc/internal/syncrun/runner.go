@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -44,9 +45,42 @@ type Config struct {
 	// PollInterval is how often idle workers look for runs queued by other
 	// replicas (runs queued here wake a worker at once); 0 means 5 seconds.
 	PollInterval time.Duration
-	// FlushRecords is how many buffered records are committed without
-	// waiting for a checkpoint; 0 means 5000.
+	// FlushRecords is how many records a batch gathers before it is
+	// committed with the latest checkpoints; 0 means 5000.
 	FlushRecords int
+	// FlushInterval commits a smaller batch once it is this old, so progress
+	// shows while a collector is slow; 0 means 2 seconds.
+	FlushInterval time.Duration
+	// Caps limit runs per platform across replicas (store names, "ABLY").
+	Caps store.Caps
+	// Rollups, when set, are refreshed before a run is declared done.
+	Rollups RollupRefresher
+	// Alerts, when set, hear of runs that died or need the seller.
+	Alerts Alerter
+	// RetryBase and RetryMax bound the backoff between attempts; 0 means
+	// 30 seconds and 30 minutes.
+	RetryBase, RetryMax time.Duration
+}
+
+// RollupRefresher recomputes a seller's stale daily rollups.
+type RollupRefresher interface {
+	RefreshSeller(ctx context.Context, sellerID uint64) error
+}
+
+// Alerter is told when an account's run dies or needs the seller, and when
+// the account succeeds again (the incident is over).
+type Alerter interface {
+	Incident(ctx context.Context, in Incident)
+	Resolved(ctx context.Context, sellerID, accountID uint64)
+}
+
+// Incident is a run that failed for good.
+type Incident struct {
+	SellerID, AccountID, RunID uint64
+	Platform                   commercev1.Platform
+	Code, Message              string
+	NeedsSeller                bool
+	Attempts                   int
 }
 
 // Runner queues and executes runs.
@@ -58,8 +92,10 @@ type Runner struct {
 	changes *broadcaster
 	metrics *metrics
 
-	mu     sync.Mutex
-	active map[accountKey]context.CancelCauseFunc
+	mu           sync.Mutex
+	active       map[accountKey]context.CancelCauseFunc
+	descriptions map[commercev1.Platform]*collectorv1.DescribeResponse
+	turn         atomic.Int64
 }
 
 type accountKey struct{ sellerID, accountID uint64 }
@@ -78,6 +114,15 @@ func New(cfg Config) *Runner {
 	if cfg.FlushRecords <= 0 {
 		cfg.FlushRecords = 5000
 	}
+	if cfg.FlushInterval <= 0 {
+		cfg.FlushInterval = 2 * time.Second
+	}
+	if cfg.RetryBase <= 0 {
+		cfg.RetryBase = 30 * time.Second
+	}
+	if cfg.RetryMax <= 0 {
+		cfg.RetryMax = 30 * time.Minute
+	}
 	log := cfg.Log
 	if log == nil {
 		log = slog.Default()
@@ -90,6 +135,8 @@ func New(cfg Config) *Runner {
 		changes: newBroadcaster(),
 		metrics: newMetrics(cfg.Registerer),
 		active:  map[accountKey]context.CancelCauseFunc{},
+
+		descriptions: map[commercev1.Platform]*collectorv1.DescribeResponse{},
 	}
 }
 
@@ -145,6 +192,20 @@ var errAccountRemoved = errors.New("account removed")
 // Run executes queued runs until ctx is done, then waits for the runs in
 // flight to hand their work back to the queue.
 func (r *Runner) Run(ctx context.Context) error {
+	// Slot rows must exist before capped platforms can be claimed; the
+	// database may not be reachable yet.
+	for {
+		err := r.cfg.Store.EnsureSlots(ctx, r.cfg.Caps)
+		if err == nil {
+			break
+		}
+		r.log.Error("creating platform run slots", "err", err.Error())
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(r.cfg.PollInterval):
+		}
+	}
 	var wg sync.WaitGroup
 	for range r.cfg.Workers {
 		wg.Go(func() { r.work(ctx) })
@@ -157,7 +218,9 @@ func (r *Runner) work(ctx context.Context) {
 	idle := time.NewTimer(0)
 	defer idle.Stop()
 	for ctx.Err() == nil {
-		run, found, err := r.cfg.Store.ClaimRun(ctx, r.owner, r.cfg.Lease)
+		// Workers start their claims on different platforms, so one busy
+		// platform does not starve the others.
+		run, found, err := r.cfg.Store.Claim(ctx, r.owner, r.cfg.Lease, r.cfg.Caps, int(r.turn.Add(1)))
 		if err != nil && ctx.Err() == nil {
 			r.log.Error("claiming a run", "err", err.Error())
 		}

@@ -13,5 +13,5 @@ for area in "${areas[@]}"; do
   m=${module[$area]:-}
   [ -n "$m" ] || { echo "bench: unknown area $area (cafe24, smartstore, ably, ingest, gateway)" >&2; exit 2; }
   echo "== $area ($m)"
-  (cd "$m" && go test -run '^$' -bench . -benchtime 1x -count 1 ./... 2>&1 | grep -E '^(BENCH |FAIL|ok|---|panic)' || true)
+  (cd "$m" && go test -run '^$' -bench . -benchtime 1x -count 1 -timeout 60m ./... 2>&1 | grep -E '^(BENCH |FAIL|ok|---|panic)' || true)
 done

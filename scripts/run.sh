@@ -61,7 +61,7 @@ trap 'cleanup; exit 0' INT TERM
 # already on port 3306.
 if [ ! -d "$H/mysql/data/mysql" ]; then
   echo "initialising MariaDB in .hlog/mysql"
-  "$(bin mariadb-install-db)" --no-defaults --auth-root-authentication-method=normal --skip-test-db \
+  "$(bin mariadb-install-db)" --no-defaults --force --auth-root-authentication-method=normal --skip-test-db \
     --datadir="$H/mysql/data" "${user_args[@]}" >"$H/logs/mariadb-install.log" 2>&1
 fi
 "$mariadbd" --no-defaults --datadir="$H/mysql/data" --socket="$sock" --skip-networking \

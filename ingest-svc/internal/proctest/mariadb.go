@@ -33,7 +33,7 @@ func StartMariaDB(t testing.TB) *MariaDB {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
-	install := exec.Command(binaryPath(t, "mariadb-install-db"), append([]string{"--no-defaults",
+	install := exec.Command(binaryPath(t, "mariadb-install-db"), append([]string{"--no-defaults", "--force", // --force: no host-name lookup, see mysqltest
 		"--auth-root-authentication-method=normal", "--skip-test-db", "--datadir=" + filepath.Join(dir, "data")}, userArgs()...)...)
 	if out, err := install.CombinedOutput(); err != nil {
 		t.Fatalf("mariadb-install-db: %v\n%s", err, out)

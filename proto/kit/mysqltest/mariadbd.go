@@ -56,7 +56,10 @@ func startPrivate() (*server, error) {
 		return nil, fmt.Errorf("creating data directory: %w", err)
 	}
 	datadir := filepath.Join(dir, "data")
-	args := []string{"--no-defaults", "--auth-root-authentication-method=normal", "--skip-test-db", "--datadir=" + datadir}
+	// --force: skip the installer's host-name lookup, which fails on machines
+	// without an /etc/hosts entry for their name (minimal containers); the
+	// server is reached by socket or 127.0.0.1 only.
+	args := []string{"--no-defaults", "--force", "--auth-root-authentication-method=normal", "--skip-test-db", "--datadir=" + datadir}
 	args = append(args, userArgs()...)
 	if out, err := exec.Command(installDB, args...).CombinedOutput(); err != nil {
 		os.RemoveAll(dir)

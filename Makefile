@@ -5,10 +5,10 @@ export GOFLAGS := -buildvcs=false
 
 HLOG_DIR := $(CURDIR)/.hlog
 TOOLS_BIN := $(HLOG_DIR)/tools
-MODULES := proto web cafe24-svc smartstore-svc ably-svc ingest-svc gateway
+MODULES := proto web cafe24-svc smartstore-svc ably-svc ingest-svc gateway k8s
 BENCH ?=
 
-.PHONY: run test bench generate lint tools web check-generated
+.PHONY: run test bench generate lint tools web check-generated images
 
 run:
 	@scripts/run.sh
@@ -38,3 +38,9 @@ lint: tools
 # Used by CI: regenerate and fail if the committed generated code differs.
 check-generated: generate
 	@changed=$$(git status --porcelain -- proto/gen proto/apidoc web/dist); if [ -n "$$changed" ]; then echo "generated code is stale (run make generate and commit):"; echo "$$changed"; git --no-pager diff --stat -- proto/gen proto/apidoc web/dist; exit 1; fi
+
+# Container images of every service (docker build from the repository root,
+# version and commit stamped). IMAGE_REGISTRY=, IMAGE_TAG=, SERVICES=, PUSH=1
+# are read by k8s/build-images.sh; it says so when no Docker daemon answers.
+images:
+	@k8s/build-images.sh

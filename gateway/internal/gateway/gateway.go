@@ -76,7 +76,7 @@ func newGateway(cfg Config, secrets Secrets, log *slog.Logger, dashboard fs.FS) 
 	}
 
 	registry := prometheus.NewRegistry()
-	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), kit.NewBuildInfo("gateway"))
 	metrics := newHTTPMetrics(registry)
 
 	if secrets.ServiceToken == "" {

@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"hlog.dev/cafe24-svc/internal/clock"
 	commercev1 "hlog.dev/proto/gen/hlog/commerce/v1"
+	"hlog.dev/proto/kit/clock"
 )
 
 var start = time.Date(2026, 3, 1, 9, 0, 0, 0, kst)

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	commercev1 "hlog.dev/proto/gen/hlog/commerce/v1"
-	"hlog.dev/smartstore-svc/internal/clock"
+	"hlog.dev/proto/kit/clock"
 	"hlog.dev/smartstore-svc/internal/naverapi"
 	"hlog.dev/smartstore-svc/sandbox"
 )

@@ -15,13 +15,13 @@ import (
 
 	"google.golang.org/protobuf/types/known/timestamppb"
 	"hlog.dev/ably-svc/internal/browser"
-	"hlog.dev/ably-svc/internal/clock"
 	"hlog.dev/ably-svc/internal/collector"
 	"hlog.dev/ably-svc/internal/sellersite"
 	"hlog.dev/ably-svc/sandbox"
 	collectorv1 "hlog.dev/proto/gen/hlog/collector/v1"
 	"hlog.dev/proto/kit"
 	"hlog.dev/proto/kit/browsertest"
+	"hlog.dev/proto/kit/clock"
 	"hlog.dev/proto/synth"
 )
 

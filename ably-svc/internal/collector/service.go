@@ -18,11 +18,11 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"hlog.dev/ably-svc/internal/browser"
-	"hlog.dev/ably-svc/internal/clock"
 	"hlog.dev/ably-svc/internal/sellersite"
 	collectorv1 "hlog.dev/proto/gen/hlog/collector/v1"
 	commercev1 "hlog.dev/proto/gen/hlog/commerce/v1"
 	"hlog.dev/proto/kit"
+	"hlog.dev/proto/kit/clock"
 )
 
 // kst is the zone of the site's day filters.

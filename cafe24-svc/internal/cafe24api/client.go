@@ -20,7 +20,7 @@ import (
 	"strings"
 	"time"
 
-	"hlog.dev/cafe24-svc/internal/clock"
+	"hlog.dev/proto/kit/clock"
 )
 
 // DefaultBaseURL is the real API's base; {mall_id} is replaced per mall.

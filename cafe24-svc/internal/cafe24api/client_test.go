@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"hlog.dev/cafe24-svc/internal/cafe24api"
-	"hlog.dev/cafe24-svc/internal/clock"
 	"hlog.dev/cafe24-svc/sandbox"
+	"hlog.dev/proto/kit/clock"
 )
 
 var start = time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)

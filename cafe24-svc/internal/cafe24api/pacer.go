@@ -7,7 +7,7 @@ import (
 	"sync"
 	"time"
 
-	"hlog.dev/cafe24-svc/internal/clock"
+	"hlog.dev/proto/kit/clock"
 )
 
 // Cafe24's leaky bucket drains 2 calls a second (cafe24.md §2). The bucket

@@ -14,11 +14,11 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 	"hlog.dev/cafe24-svc/cafe24ids"
 	"hlog.dev/cafe24-svc/internal/cafe24api"
-	"hlog.dev/cafe24-svc/internal/clock"
 	"hlog.dev/cafe24-svc/internal/collector"
 	"hlog.dev/cafe24-svc/sandbox"
 	collectorv1 "hlog.dev/proto/gen/hlog/collector/v1"
 	"hlog.dev/proto/kit"
+	"hlog.dev/proto/kit/clock"
 	"hlog.dev/proto/synth"
 )
 

@@ -14,10 +14,10 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"hlog.dev/cafe24-svc/internal/cafe24api"
-	"hlog.dev/cafe24-svc/internal/clock"
 	collectorv1 "hlog.dev/proto/gen/hlog/collector/v1"
 	commercev1 "hlog.dev/proto/gen/hlog/commerce/v1"
 	"hlog.dev/proto/kit"
+	"hlog.dev/proto/kit/clock"
 )
 
 // Config configures the service. Zero values take the defaults named.

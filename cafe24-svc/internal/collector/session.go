@@ -13,8 +13,8 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 	"hlog.dev/cafe24-svc/internal/cafe24api"
-	"hlog.dev/cafe24-svc/internal/clock"
 	collectorv1 "hlog.dev/proto/gen/hlog/collector/v1"
+	"hlog.dev/proto/kit/clock"
 )
 
 // session holds one run's token pair and renews it. Cafe24 rotates refresh

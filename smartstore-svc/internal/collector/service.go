@@ -18,7 +18,7 @@ import (
 	collectorv1 "hlog.dev/proto/gen/hlog/collector/v1"
 	commercev1 "hlog.dev/proto/gen/hlog/commerce/v1"
 	"hlog.dev/proto/kit"
-	"hlog.dev/smartstore-svc/internal/clock"
+	"hlog.dev/proto/kit/clock"
 	"hlog.dev/smartstore-svc/internal/naverapi"
 )
 

@@ -19,7 +19,7 @@ import (
 	"sync"
 	"time"
 
-	"hlog.dev/smartstore-svc/internal/clock"
+	"hlog.dev/proto/kit/clock"
 )
 
 // DefaultBaseURL is the Commerce API gateway for a seller's own

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"hlog.dev/smartstore-svc/internal/clock"
+	"hlog.dev/proto/kit/clock"
 )
 
 func FuzzParseTime(f *testing.F) {

@@ -7,7 +7,7 @@ import (
 	"sync"
 	"time"
 
-	"hlog.dev/smartstore-svc/internal/clock"
+	"hlog.dev/proto/kit/clock"
 )
 
 // Budget is the run's own rate budget (collector.v1.RateBudget).

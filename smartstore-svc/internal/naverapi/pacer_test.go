@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"hlog.dev/smartstore-svc/internal/clock"
+	"hlog.dev/proto/kit/clock"
 )
 
 func TestPacerKeepsToTheGatewaysBucket(t *testing.T) {

@@ -1,6 +1,6 @@
-// Package clock is the collector's time source. Everything that waits or
-// compares with "now" (token expiry, pacing, backoff) goes through a Clock,
-// so tests run on a fake one and never sleep.
+// Package clock is the time source of collectors and sandboxes. Everything
+// that waits or compares with "now" (token expiry, pacing, backoff, session
+// expiry) goes through a Clock, so tests run on a fake one and never sleep.
 package clock
 
 import (

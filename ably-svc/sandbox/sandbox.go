@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"hlog.dev/ably-svc/ablyids"
+	"hlog.dev/proto/kit/clock"
 	"hlog.dev/proto/synth"
 )
 
@@ -117,7 +118,7 @@ type Config struct {
 // Sandbox is the Ably seller-site imitation. It is an http.Handler.
 type Sandbox struct {
 	cfg     Config
-	clock   *sandboxClock
+	clock   *clock.Sandbox
 	sellers map[string]*seller
 	order   []string
 	auth    *authority
@@ -159,7 +160,7 @@ func New(cfg Config) (*Sandbox, error) {
 	}
 	s := &Sandbox{
 		cfg:     cfg,
-		clock:   newSandboxClock(cfg.Clock, cfg.ClockRunning, cfg.TimeSource),
+		clock:   clock.NewSandbox(cfg.Clock, cfg.ClockRunning, cfg.TimeSource),
 		sellers: map[string]*seller{},
 		log:     cfg.Logger,
 		done:    make(chan struct{}),

@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"hlog.dev/cafe24-svc/cafe24ids"
+	"hlog.dev/proto/kit/clock"
 	"hlog.dev/proto/synth"
 )
 
@@ -73,7 +74,7 @@ type Config struct {
 type Sandbox struct {
 	cfg      Config
 	now      func() time.Time // real time
-	clock    *sandboxClock
+	clock    *clock.Sandbox
 	malls    map[string]*mall
 	order    []string // mall ids in configuration order
 	tokens   *tokenStore
@@ -120,7 +121,7 @@ func New(cfg Config) (*Sandbox, error) {
 	s := &Sandbox{
 		cfg:   cfg,
 		now:   cfg.TimeSource,
-		clock: newSandboxClock(cfg.Clock, cfg.ClockRunning, cfg.TimeSource),
+		clock: clock.NewSandbox(cfg.Clock, cfg.ClockRunning, cfg.TimeSource),
 		malls: map[string]*mall{},
 		log:   cfg.Logger,
 	}

@@ -21,6 +21,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"hlog.dev/proto/kit/clock"
 	"hlog.dev/proto/synth"
 	"hlog.dev/smartstore-svc/naverids"
 )
@@ -70,7 +71,7 @@ type Config struct {
 type Sandbox struct {
 	cfg     Config
 	now     func() time.Time // real time
-	clock   *sandboxClock
+	clock   *clock.Sandbox
 	sellers map[string]*seller
 	order   []string // seller ids in configuration order; the first is the app's own (SELF)
 	tokens  *tokenStore
@@ -129,7 +130,7 @@ func New(cfg Config) (*Sandbox, error) {
 	s := &Sandbox{
 		cfg:     cfg,
 		now:     cfg.TimeSource,
-		clock:   newSandboxClock(cfg.Clock, cfg.ClockRunning, cfg.TimeSource),
+		clock:   clock.NewSandbox(cfg.Clock, cfg.ClockRunning, cfg.TimeSource),
 		sellers: map[string]*seller{},
 		tokens:  newTokenStore(),
 		buckets: newBuckets(cfg.Rate, cfg.Burst, cfg.TimeSource),

@@ -28,3 +28,24 @@ func TestFakeMovesOnlyWhenToldOrSleptOn(t *testing.T) {
 		t.Fatal("Sleep on a cancelled context returned nil")
 	}
 }
+
+func TestSandboxFrozenOrFollowingRealTime(t *testing.T) {
+	real := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	wall := func() time.Time { return real }
+	start := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+	c := NewSandbox(start, false, wall)
+	real = real.Add(time.Hour)
+	if !c.Now().Equal(start) {
+		t.Fatalf("frozen clock moved: %v", c.Now())
+	}
+	c.Advance(24 * time.Hour)
+	c.SetRunning(true)
+	real = real.Add(30 * time.Minute)
+	if want := start.Add(24*time.Hour + 30*time.Minute); !c.Now().Equal(want) {
+		t.Fatalf("running clock = %v, want %v", c.Now(), want)
+	}
+	c.Set(start)
+	if !c.Now().Equal(start) || !c.Running() {
+		t.Fatalf("after Set: %v running=%v", c.Now(), c.Running())
+	}
+}

@@ -32,83 +32,169 @@ type sellerBuyers struct {
 }
 
 type buyerIndex struct {
-	mu      sync.Mutex
-	sellers map[uint64]*sellerBuyers
-	// building marks sellers being rebuilt (one rebuild at a time each).
-	building map[uint64]bool
-	// MaxEntries bounds the buyer-days held, over all sellers.
+	mu       sync.Mutex
+	sellers  map[uint64]*sellerBuyers
+	products map[uint64]*productBuyers // per product and option (productbuyers.go)
+	// building marks indexes being rebuilt (one rebuild at a time each).
+	building map[buildKey]bool
+	// MaxEntries bounds the buyer-days held, over all sellers and both kinds.
 	maxEntries int
 }
 
+// indexKind names one of a seller's two indexes.
+type indexKind int
+
+const (
+	sellerIndex indexKind = iota
+	productIndex
+)
+
+type buildKey struct {
+	seller uint64
+	kind   indexKind
+}
+
 func newBuyerIndex() *buyerIndex {
-	return &buyerIndex{sellers: map[uint64]*sellerBuyers{}, building: map[uint64]bool{}, maxEntries: 20_000_000}
+	return &buyerIndex{sellers: map[uint64]*sellerBuyers{}, products: map[uint64]*productBuyers{},
+		building: map[buildKey]bool{}, maxEntries: 20_000_000}
 }
 
 func dayNumber(t time.Time) int32 { return int32(t.Unix() / 86400) }
 
-// current returns the seller's index if it matches the stored version; if
-// not, it starts a rebuild and returns nil.
+// rollupVersion is the seller's rollup version; ok is false when nothing
+// was rolled up yet.
+func (q *Querier) rollupVersion(ctx context.Context, sellerID uint64) (version int64, ok bool, err error) {
+	err = q.db.QueryRowContext(ctx, `SELECT version FROM rollup_versions WHERE seller_id = ?`, sellerID).Scan(&version)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, fmt.Errorf("reading the rollup version: %w", err)
+	}
+	return version, true, nil
+}
+
+// currentBuyers returns the seller's index if it matches the stored
+// version; if not, it starts a rebuild and returns nil.
 func (q *Querier) currentBuyers(ctx context.Context, sellerID uint64) (*sellerBuyers, error) {
 	if q.buyerIx == nil {
 		return nil, nil
 	}
-	var version int64
-	err := q.db.QueryRowContext(ctx, `SELECT version FROM rollup_versions WHERE seller_id = ?`, sellerID).Scan(&version)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil // nothing rolled up yet
-	}
-	if err != nil {
-		return nil, fmt.Errorf("reading the rollup version: %w", err)
+	version, ok, err := q.rollupVersion(ctx, sellerID)
+	if err != nil || !ok {
+		return nil, err
 	}
 	ix := q.buyerIx
-	if ix == nil {
-		return nil, nil
-	}
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
 	if sb := ix.sellers[sellerID]; sb != nil && sb.version == version {
 		return sb, nil
 	}
-	if !ix.building[sellerID] {
-		ix.building[sellerID] = true
-		go q.rebuildBuyers(sellerID, version)
-	}
+	q.startRebuild(buildKey{sellerID, sellerIndex}, version)
 	return nil, nil
 }
 
-func (q *Querier) rebuildBuyers(sellerID uint64, version int64) {
-	ix := q.buyerIx
-	defer func() {
-		ix.mu.Lock()
-		delete(ix.building, sellerID)
-		ix.mu.Unlock()
-	}()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	sb, err := q.loadBuyers(ctx, sellerID, version)
-	if err != nil {
-		return // queries keep counting in SQL; the next one retries
+// currentProducts is currentBuyers for the product buyer index.
+func (q *Querier) currentProducts(ctx context.Context, sellerID uint64) (*productBuyers, error) {
+	if q.buyerIx == nil {
+		return nil, nil
 	}
+	version, ok, err := q.rollupVersion(ctx, sellerID)
+	if err != nil || !ok {
+		return nil, err
+	}
+	ix := q.buyerIx
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
-	// Keep the total bounded: drop other sellers' indexes, largest first.
-	total := len(sb.days)
+	if pb := ix.products[sellerID]; pb != nil && pb.version == version {
+		return pb, nil
+	}
+	q.startRebuild(buildKey{sellerID, productIndex}, version)
+	return nil, nil
+}
+
+// startRebuild starts building an index unless it is being built; the
+// caller holds the lock.
+func (q *Querier) startRebuild(k buildKey, version int64) {
+	ix := q.buyerIx
+	if ix.building[k] {
+		return
+	}
+	ix.building[k] = true
+	go func() {
+		defer func() {
+			ix.mu.Lock()
+			delete(ix.building, k)
+			ix.mu.Unlock()
+		}()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		defer cancel()
+		// On error queries keep counting in SQL; the next one retries.
+		_ = q.build(ctx, k, version)
+	}()
+}
+
+// build loads an index at a version and keeps it.
+func (q *Querier) build(ctx context.Context, k buildKey, version int64) error {
+	ix := q.buyerIx
+	switch k.kind {
+	case productIndex:
+		pb, err := q.loadProductBuyers(ctx, k.seller, version)
+		if err != nil {
+			return err
+		}
+		ix.mu.Lock()
+		defer ix.mu.Unlock()
+		delete(ix.products, k.seller)
+		if ix.admit(pb.entries()) {
+			ix.products[k.seller] = pb
+		}
+	default:
+		sb, err := q.loadBuyers(ctx, k.seller, version)
+		if err != nil {
+			return err
+		}
+		ix.mu.Lock()
+		defer ix.mu.Unlock()
+		delete(ix.sellers, k.seller)
+		if ix.admit(len(sb.days)) {
+			ix.sellers[k.seller] = sb
+		}
+	}
+	return nil
+}
+
+// admit makes room for n more entries by dropping other indexes, largest
+// first, and says whether they fit. The caller holds the lock.
+func (ix *buyerIndex) admit(n int) bool {
+	total := n
 	for _, o := range ix.sellers {
 		total += len(o.days)
 	}
-	for total > ix.maxEntries && len(ix.sellers) > 0 {
-		var big uint64
+	for _, o := range ix.products {
+		total += o.entries()
+	}
+	for total > ix.maxEntries && len(ix.sellers)+len(ix.products) > 0 {
+		var big buildKey
+		size := -1
 		for id, o := range ix.sellers {
-			if ix.sellers[big] == nil || len(o.days) > len(ix.sellers[big].days) {
-				big = id
+			if len(o.days) > size {
+				big, size = buildKey{id, sellerIndex}, len(o.days)
 			}
 		}
-		total -= len(ix.sellers[big].days)
-		delete(ix.sellers, big)
+		for id, o := range ix.products {
+			if o.entries() > size {
+				big, size = buildKey{id, productIndex}, o.entries()
+			}
+		}
+		if big.kind == productIndex {
+			delete(ix.products, big.seller)
+		} else {
+			delete(ix.sellers, big.seller)
+		}
+		total -= size
 	}
-	if total <= ix.maxEntries {
-		ix.sellers[sellerID] = sb
-	}
+	return total <= ix.maxEntries
 }
 
 // loadBuyers reads the seller's buyer-days at a version. Rows are read in
@@ -258,20 +344,22 @@ func (sb *sellerBuyers) count(p Period, g Granularity, byAccount bool, allowed m
 	return out
 }
 
-// WarmBuyers builds the seller's buyer index now, so the next queries count
-// buyers in memory (tests use it to exercise both ways of counting).
+// WarmBuyers builds the seller's buyer indexes (of the seller and of its
+// products) now, so the next queries count buyers in memory (tests use it to
+// exercise both ways of counting).
 func (q *Querier) WarmBuyers(ctx context.Context, sellerID uint64) error {
-	var version int64
-	if err := q.db.QueryRowContext(ctx, `SELECT version FROM rollup_versions WHERE seller_id = ?`, sellerID).Scan(&version); err != nil {
-		return fmt.Errorf("reading the rollup version: %w", err)
-	}
-	sb, err := q.loadBuyers(ctx, sellerID, version)
+	version, ok, err := q.rollupVersion(ctx, sellerID)
 	if err != nil {
 		return err
 	}
-	q.buyerIx.mu.Lock()
-	defer q.buyerIx.mu.Unlock()
-	q.buyerIx.sellers[sellerID] = sb
+	if !ok {
+		return fmt.Errorf("seller %d has no rollups yet", sellerID)
+	}
+	for _, kind := range []indexKind{sellerIndex, productIndex} {
+		if err := q.build(ctx, buildKey{sellerID, kind}, version); err != nil {
+			return fmt.Errorf("building the buyer index of seller %d: %w", sellerID, err)
+		}
+	}
 	return nil
 }
 

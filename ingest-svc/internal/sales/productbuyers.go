@@ -42,9 +42,12 @@ type productBuyers struct {
 	options  map[optionKey]dayRun
 	byProd   dayEntries
 	byOption dayEntries
+	rank     *productRank // the rollups of the same snapshot (productrank.go)
 }
 
-func (pb *productBuyers) entries() int { return len(pb.byProd.days) + len(pb.byOption.days) }
+func (pb *productBuyers) entries() int {
+	return len(pb.byProd.days) + len(pb.byOption.days) + pb.rank.entries()
+}
 
 // distinct counts the run's buyers whose purchase days in [s, e] include one
 // with no earlier purchase since s.
@@ -96,7 +99,7 @@ func (q *Querier) loadProductBuyers(ctx context.Context, sellerID uint64, versio
 	if err := tx.QueryRowContext(ctx, `SELECT version FROM rollup_versions WHERE seller_id = ?`, sellerID).Scan(&v); err != nil || v != version {
 		return nil, fmt.Errorf("rollup version moved")
 	}
-	// The same lines and buyers as the SQL count (productBuyersSQL).
+	// The same lines and buyers as the SQL count (Querier.productBuyers).
 	rows, err := tx.QueryContext(ctx, `SELECT l.account_id, l.product_source_id, l.option_source_id, o.buyer_hash, l.paid_local_date
 FROM order_lines l
 JOIN orders o ON o.seller_id = l.seller_id AND o.account_id = l.account_id AND o.source_id = l.order_source_id
@@ -136,7 +139,12 @@ WHERE l.seller_id = ? AND l.paid_local_date IS NOT NULL AND o.buyer_hash IS NOT 
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	pb := &productBuyers{version: version, options: make(map[optionKey]dayRun, len(optionKeys)), products: map[productKey]dayRun{}}
+	rows.Close()
+	rank, err := loadProductRank(ctx, tx, sellerID)
+	if err != nil {
+		return nil, fmt.Errorf("reading sales_daily: %w", err)
+	}
+	pb := &productBuyers{version: version, rank: rank, options: make(map[optionKey]dayRun, len(optionKeys)), products: map[productKey]dayRun{}}
 	var runs []dayRun
 	pb.byOption, runs = groupDays(lines, len(optionKeys))
 	for g, k := range optionKeys {

@@ -353,6 +353,14 @@ func (q *Querier) TimeSeries(ctx context.Context, f Filter, p Period, g Granular
 // TopProducts ranks products (or options) of p by net sales, then units,
 // and returns the first limit.
 func (q *Querier) TopProducts(ctx context.Context, f Filter, p Period, limit int, byOption bool) ([]ProductSales, string, error) {
+	// From memory when the product index is current (productrank.go).
+	pb, err := q.currentProducts(ctx, f.SellerID)
+	if err != nil {
+		return nil, "", err
+	}
+	if pb != nil {
+		return pb.top(f, p, limit, byOption, q.defaultCurrency)
+	}
 	groups, currency, err := q.aggregate(ctx, f, p, shape{product: true, option: byOption, names: true, buyers: noBuyers})
 	if err != nil {
 		return nil, "", err

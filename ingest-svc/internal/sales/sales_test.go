@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"sort"
 	"testing"
 	"time"
 
@@ -239,6 +240,42 @@ func TestMixedCurrenciesAreRefused(t *testing.T) {
 	if err != nil || currency != "USD" {
 		t.Fatalf("ably alone: currency %q, %v; want USD", currency, err)
 	}
+	for mode, q := range queriers(t, f) {
+		if _, _, err := q.TopProducts(context.Background(), sales.Filter{SellerID: 1}, p, 10, false); !errors.Is(err, sales.ErrMixedCurrencies) {
+			t.Errorf("%s: ranking KRW and USD products: %v, want ErrMixedCurrencies", mode, err)
+		}
+		_, currency, err := q.TopProducts(context.Background(), sales.Filter{SellerID: 1, Platforms: []string{"ABLY"}}, p, 10, true)
+		if err != nil || currency != "USD" {
+			t.Errorf("%s: ably products alone: currency %q, %v; want USD", mode, currency, err)
+		}
+	}
+}
+
+// TestTopProductsSameFromMemoryAndSQL compares the whole rows, names
+// included, of both ways of ranking, over both accounts.
+func TestTopProductsSameFromMemoryAndSQL(t *testing.T) {
+	f := setUp(t, "KRW")
+	qs := queriers(t, f)
+	for _, pr := range [][2]string{{"2023-11-01", "2024-05-31"}, {"2024-02-10", "2024-02-20"}, {"2030-01-01", "2030-01-31"}} {
+		for _, byOption := range []bool{false, true} {
+			var got [2][]sales.ProductSales
+			for i, mode := range []string{"sql", "memory"} {
+				rows, currency, err := qs[mode].TopProducts(context.Background(), sales.Filter{SellerID: 1}, period(t, pr[0], pr[1]), 100, byOption)
+				if err != nil || currency != "KRW" {
+					t.Fatalf("%s: %s..%s: currency %q, %v", mode, pr[0], pr[1], currency, err)
+				}
+				got[i] = rows
+			}
+			if len(got[0]) != len(got[1]) {
+				t.Fatalf("%s..%s by option %v: %d rows in SQL, %d in memory", pr[0], pr[1], byOption, len(got[0]), len(got[1]))
+			}
+			for i := range got[0] {
+				if got[0][i] != got[1][i] {
+					t.Errorf("%s..%s by option %v row %d:\n    sql %+v\n memory %+v", pr[0], pr[1], byOption, i, got[0][i], got[1][i])
+				}
+			}
+		}
+	}
 }
 
 func TestTopProductsAddUpAndRank(t *testing.T) {
@@ -294,5 +331,84 @@ func TestParsePeriod(t *testing.T) {
 	p := period(t, "2024-03-01", "2024-03-31")
 	if pp := p.Previous(); pp.StartDate() != "2024-01-30" || pp.EndDate() != "2024-02-29" {
 		t.Errorf("previous of March 2024 = %s..%s, want 2024-01-30..2024-02-29 (31 days)", pp.StartDate(), pp.EndDate())
+	}
+}
+
+// TestTopProductsEqualGroundTruth holds every ranked product and option,
+// distinct buyers included, to the ground truth of its own lines, counted
+// in SQL and in memory.
+func TestTopProductsEqualGroundTruth(t *testing.T) {
+	f := setUp(t, "KRW")
+	filter := sales.Filter{SellerID: 1, Platforms: []string{"CAFE24"}}
+	type want struct {
+		product, option string
+		totals          sales.Totals
+	}
+	repeatBuyers := false
+	for mode, q := range queriers(t, f) {
+		for _, b := range bases {
+			filter.Basis = b.ours
+			for _, pr := range [][2]string{{"2023-12-01", "2024-04-20"}, {"2024-01-15", "2024-03-31"}, {"2024-02-01", "2024-02-29"}, {"2024-03-10", "2024-03-10"}} {
+				for _, byOption := range []bool{false, true} {
+					// The truth: each group's totals from its own lines.
+					groups := map[[2]string][]*commercev1.OrderLine{}
+					for _, l := range f.truth.Lines {
+						k := [2]string{l.ProductSourceId, ""}
+						if byOption {
+							k[1] = l.OptionSourceId
+						}
+						groups[k] = append(groups[k], l)
+					}
+					var wants []want
+					for k, lines := range groups {
+						tt, err := synth.SalesTotals(f.truth.Orders, lines, seoul, b.truth, pr[0], pr[1])
+						if err != nil {
+							t.Fatal(err)
+						}
+						if tt != (synth.Totals{}) {
+							wants = append(wants, want{k[0], k[1], fromTruth(tt)})
+						}
+					}
+					sort.Slice(wants, func(i, j int) bool {
+						a, b := wants[i], wants[j]
+						if a.totals.Net() != b.totals.Net() {
+							return a.totals.Net() > b.totals.Net()
+						}
+						if a.totals.Units != b.totals.Units {
+							return a.totals.Units > b.totals.Units
+						}
+						if a.product != b.product {
+							return a.product < b.product
+						}
+						return a.option < b.option
+					})
+					if len(wants) < 5 {
+						t.Fatalf("%s..%s: %d groups in the ground truth: the test proves little", pr[0], pr[1], len(wants))
+					}
+					for _, limit := range []int{len(wants) + 10, 5} {
+						rows, _, err := q.TopProducts(context.Background(), filter, period(t, pr[0], pr[1]), limit, byOption)
+						if err != nil {
+							t.Fatal(err)
+						}
+						w := wants[:min(limit, len(wants))]
+						if len(rows) != len(w) {
+							t.Fatalf("%s %s %s..%s by option %v limit %d: %d rows, want %d", mode, b.name, pr[0], pr[1], byOption, limit, len(rows), len(w))
+						}
+						for i, r := range rows {
+							if r.ProductSourceID != w[i].product || r.OptionSourceID != w[i].option || r.Totals != w[i].totals {
+								t.Errorf("%s %s %s..%s by option %v row %d:\n got %s/%s %+v\nwant %s/%s %+v", mode, b.name, pr[0], pr[1], byOption, i,
+									r.ProductSourceID, r.OptionSourceID, r.Totals, w[i].product, w[i].option, w[i].totals)
+							}
+							if r.Totals.Buyers < r.Totals.Orders {
+								repeatBuyers = true
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	if !repeatBuyers {
+		t.Fatal("no product has a buyer who ordered it twice: distinct buyers are not tested")
 	}
 }

@@ -16,7 +16,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -29,6 +28,7 @@ import (
 	collectorv1 "hlog.dev/proto/gen/hlog/collector/v1"
 	commercev1 "hlog.dev/proto/gen/hlog/commerce/v1"
 	"hlog.dev/proto/kit"
+	"hlog.dev/proto/kit/procstat"
 )
 
 const (
@@ -239,21 +239,11 @@ func startCollector(b *testing.B, bin, baseURL string) *collectorProc {
 // peakRSSMB is the process's peak resident set (VmHWM), in MiB.
 func (p *collectorProc) peakRSSMB(b *testing.B) float64 {
 	b.Helper()
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
+	bytes, err := procstat.PeakRSS(p.cmd.Process.Pid)
 	if err != nil {
 		b.Fatal(err)
 	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kb, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 64)
-			if err != nil {
-				b.Fatalf("VmHWM %q: %v", rest, err)
-			}
-			return math.Round(kb/1024*10) / 10
-		}
-	}
-	b.Fatal("no VmHWM in /proc status")
-	return 0
+	return math.Round(float64(bytes)/(1<<20)*10) / 10
 }
 
 func (p *collectorProc) stop(b *testing.B) {

@@ -22,6 +22,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 	collectorv1 "hlog.dev/proto/gen/hlog/collector/v1"
 	"hlog.dev/proto/kit"
+	"hlog.dev/proto/kit/procstat"
 	"hlog.dev/smartstore-svc/sandbox"
 )
 
@@ -201,21 +202,11 @@ func servingAddr(b *testing.B, r io.Reader) string {
 	return ""
 }
 
-// peakRSS reads a process's high-water resident set (VmHWM) from /proc.
+// peakRSS reads a process's high-water resident set (VmHWM), in bytes.
 func peakRSS(b *testing.B, pid int) int64 {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	rss, err := procstat.PeakRSS(pid)
 	if err != nil {
 		b.Fatalf("reading the collector's memory: %v", err)
 	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
-			if err != nil {
-				b.Fatalf("VmHWM %q: %v", rest, err)
-			}
-			return kb << 10
-		}
-	}
-	b.Fatal("no VmHWM in /proc status")
-	return 0
+	return rss
 }

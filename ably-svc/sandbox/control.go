@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"hlog.dev/proto/kit/clock"
 )
 
 // controlRoutes is the sandbox-only API under /_sandbox/; the real site has
@@ -108,35 +110,13 @@ func decodeBody(w http.ResponseWriter, r *http.Request, v any) bool {
 }
 
 func (s *Sandbox) setClock(w http.ResponseWriter, r *http.Request) {
-	var req struct {
-		Now     string `json:"now"`
-		Advance string `json:"advance"`
-		Running *bool  `json:"running"`
-	}
-	if !decodeBody(w, r, &req) {
+	var change clock.Change
+	if !decodeBody(w, r, &change) {
 		return
 	}
-	switch {
-	case req.Now != "" && req.Advance != "":
-		apiError(w, http.StatusBadRequest, "invalid", "give now or advance, not both")
+	if err := change.Apply(s.clock, s.SetClock, s.Advance); err != nil && !errors.Is(err, clock.ErrNoChange) {
+		apiError(w, http.StatusBadRequest, "invalid", err.Error())
 		return
-	case req.Now != "":
-		t, err := time.Parse(time.RFC3339, req.Now)
-		if err != nil {
-			apiError(w, http.StatusBadRequest, "invalid", "now must be RFC 3339, e.g. 2026-03-01T09:00:00+09:00")
-			return
-		}
-		s.SetClock(t)
-	case req.Advance != "":
-		d, err := time.ParseDuration(req.Advance)
-		if err != nil || d < 0 {
-			apiError(w, http.StatusBadRequest, "invalid", "advance must be a non-negative Go duration such as 36h")
-			return
-		}
-		s.Advance(d)
-	}
-	if req.Running != nil {
-		s.clock.SetRunning(*req.Running)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"now": s.Now().Format(time.RFC3339), "running": s.clock.Running()})
 }

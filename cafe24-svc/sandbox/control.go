@@ -6,6 +6,8 @@ import (
 	"io"
 	"net/http"
 	"time"
+
+	"hlog.dev/proto/kit/clock"
 )
 
 // controlRoutes is the sandbox-only API under /_sandbox/. It has no
@@ -84,43 +86,13 @@ func (s *Sandbox) getClock(w http.ResponseWriter, _ *http.Request) {
 }
 
 func (s *Sandbox) setClock(w http.ResponseWriter, r *http.Request) {
-	var req struct {
-		Now     string `json:"now"`
-		Advance string `json:"advance"`
-		Running *bool  `json:"running"`
-	}
-	if !decodeBody(w, r, &req) {
+	var change clock.Change
+	if !decodeBody(w, r, &change) {
 		return
 	}
-	if req.Now != "" && req.Advance != "" {
-		writeError(w, http.StatusBadRequest, "give now or advance, not both")
+	if err := change.Apply(s.clock, s.SetClock, s.Advance); err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
 		return
-	}
-	var set func()
-	switch {
-	case req.Now != "":
-		t, err := time.Parse(time.RFC3339, req.Now)
-		if err != nil {
-			writeError(w, http.StatusBadRequest, "now must be RFC 3339, e.g. 2026-03-01T09:00:00+09:00")
-			return
-		}
-		set = func() { s.SetClock(t) }
-	case req.Advance != "":
-		d, err := time.ParseDuration(req.Advance)
-		if err != nil || d < 0 {
-			writeError(w, http.StatusBadRequest, "advance must be a non-negative duration, e.g. 36h")
-			return
-		}
-		set = func() { s.Advance(d) }
-	case req.Running == nil:
-		writeError(w, http.StatusBadRequest, "give now, advance or running")
-		return
-	}
-	if set != nil {
-		set()
-	}
-	if req.Running != nil {
-		s.clock.SetRunning(*req.Running)
 	}
 	s.getClock(w, r)
 }

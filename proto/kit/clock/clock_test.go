@@ -49,3 +49,34 @@ func TestSandboxFrozenOrFollowingRealTime(t *testing.T) {
 		t.Fatalf("after Set: %v running=%v", c.Now(), c.Running())
 	}
 }
+
+func TestChangeChecksBeforeItMoves(t *testing.T) {
+	wall := func() time.Time { return time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC) }
+	start := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+	running := true
+	for _, tc := range []struct {
+		name   string
+		change Change
+		want   time.Time
+		run    bool
+		bad    bool
+	}{
+		{"set", Change{Now: "2025-07-01T09:00:00+09:00"}, time.Date(2025, 7, 1, 0, 0, 0, 0, time.UTC), false, false},
+		{"advance and run", Change{Advance: "36h", Running: &running}, start.Add(36 * time.Hour), true, false},
+		{"both", Change{Now: "2025-07-01T09:00:00Z", Advance: "1h"}, start, false, true},
+		{"bad time", Change{Now: "yesterday"}, start, false, true},
+		{"negative", Change{Advance: "-1h"}, start, false, true},
+		{"nothing", Change{}, start, false, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := NewSandbox(start, false, wall)
+			err := tc.change.Apply(c, c.Set, c.Advance)
+			if (err != nil) != tc.bad {
+				t.Fatalf("Apply error = %v, want error %v", err, tc.bad)
+			}
+			if !c.Now().Equal(tc.want) || c.Running() != tc.run {
+				t.Fatalf("clock = %v running=%v, want %v running=%v", c.Now(), c.Running(), tc.want, tc.run)
+			}
+		})
+	}
+}

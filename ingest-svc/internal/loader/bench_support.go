@@ -9,9 +9,13 @@ import "strings"
 // SortedRows returns the batch's rows of a table ("order_lines",
 // "order_line_claims", ...) in key order.
 func (b *Batch) SortedRows(tableName string) [][]any {
-	for _, set := range []*rowSet{b.orders, b.lines, b.claims, b.products, b.productCategories, b.options, b.categories, b.coupons} {
+	for _, set := range b.sets() {
 		if set.table.name == tableName {
-			return set.sorted()
+			var out [][]any
+			for _, r := range set.sorted() {
+				out = append(out, r.appendArgs(nil))
+			}
+			return out
 		}
 	}
 	return nil

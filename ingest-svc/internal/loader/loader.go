@@ -77,6 +77,7 @@ type Batch struct {
 	New func(lineSourceID string) bool
 	// newLines are the batch's lines New vouched for.
 	newLines map[string]bool
+	scratch  translated
 }
 
 // NewBatch starts an empty batch for one account.
@@ -85,27 +86,40 @@ func (l *Loader) NewBatch(scope Scope) *Batch {
 	if loc == nil {
 		loc = time.UTC
 	}
-	b := &Batch{ld: l, tr: translator{sellerID: scope.SellerID, accountID: scope.AccountID, loc: loc, buyerKey: l.buyerKey}}
+	b := &Batch{ld: l, tr: newTranslator(scope.SellerID, scope.AccountID, loc, l.buyerKey)}
 	b.Reset()
 	return b
 }
 
 // Reset empties the batch after it was written (or abandoned).
 func (b *Batch) Reset() {
-	b.orders = newRowSet(&ordersTable)
-	b.lines = newRowSet(&linesTable)
-	b.claims = newRowSet(&claimsTable)
-	b.products = newRowSet(&productsTable)
-	b.productCategories = newRowSet(&productCategoriesTable)
-	b.options = newRowSet(&optionsTable)
-	b.categories = newRowSet(&categoriesTable)
-	b.coupons = newRowSet(&couponsTable)
-	b.claimsOf = map[string][]string{}
-	b.categoriesOf = map[string][]string{}
+	if b.orders == nil {
+		b.orders = newRowSet(&ordersTable)
+		b.lines = newRowSet(&linesTable)
+		b.claims = newRowSet(&claimsTable)
+		b.products = newRowSet(&productsTable)
+		b.productCategories = newRowSet(&productCategoriesTable)
+		b.options = newRowSet(&optionsTable)
+		b.categories = newRowSet(&categoriesTable)
+		b.coupons = newRowSet(&couponsTable)
+	}
+	// The sets keep their storage: a batch is refilled many times a run.
+	for _, set := range b.sets() {
+		set.reset()
+	}
+	if b.claimsOf == nil {
+		b.claimsOf = map[string][]string{}
+		b.categoriesOf = map[string][]string{}
+		b.loaded = map[string]int64{}
+		b.days = map[string]bool{}
+		b.newLines = map[string]bool{}
+	}
+	clear(b.claimsOf)
+	clear(b.categoriesOf)
+	clear(b.loaded)
+	clear(b.days)
+	clear(b.newLines)
 	b.records = 0
-	b.loaded = map[string]int64{}
-	b.days = map[string]bool{}
-	b.newLines = map[string]bool{}
 }
 
 // Days lists the local days (YYYY-MM-DD) whose sales the batch changes:
@@ -121,9 +135,9 @@ func (b *Batch) Days() []string {
 	return out
 }
 
-func (b *Batch) touch(day any) {
-	if d, ok := day.(string); ok {
-		b.days[d] = true
+func (b *Batch) touch(day string) {
+	if day != "" {
+		b.days[day] = true
 	}
 }
 
@@ -143,76 +157,139 @@ func (b *Batch) Loaded() map[string]int64 {
 // (empty id, mixed currencies, impossible time) is an error and adds nothing.
 func (b *Batch) Add(rb *collectorv1.RecordBatch) error {
 	// Translate everything first, apply after: a bad record leaves the batch
-	// as it was.
-	var apply []func()
+	// as it was. The scratch slices are kept between calls.
+	p := &b.scratch
+	p.reset()
 	for _, o := range rb.GetOrders() {
 		k, row, err := b.tr.orderRow(o)
 		if err != nil {
 			return err
 		}
-		apply = append(apply, func() {
-			b.orders.put(k, row)
-			b.touch(b.tr.localDate(row[ordersPaidAt]))
-		})
+		p.orders = append(p.orders, keyedOrder{k, row, b.tr.localDate(row.paidAt)})
 	}
 	for _, l := range rb.GetOrderLines() {
 		k, row, claims, err := b.tr.lineRows(l)
 		if err != nil {
 			return err
 		}
-		apply = append(apply, func() {
-			b.lines.put(k, row)
-			_, again := b.claimsOf[k]
-			b.newLines[k] = !again && b.New != nil && b.New(l.GetSourceId())
-			b.claimsOf[k] = replaceChildren(b.claims, b.claimsOf[k], claims)
-			b.touch(row[linesPaidDate])
-			for _, c := range claims {
-				b.touch(c[claimsCompletedDate])
-			}
-		})
+		p.lines = append(p.lines, keyedLine{k, row, claims})
 	}
-	for _, p := range rb.GetProducts() {
-		k, row, links, err := b.tr.productRows(p)
+	for _, pr := range rb.GetProducts() {
+		k, row, links, err := b.tr.productRows(pr)
 		if err != nil {
 			return err
 		}
-		apply = append(apply, func() {
-			b.products.put(k, row)
-			b.categoriesOf[k] = replaceChildren(b.productCategories, b.categoriesOf[k], links)
-		})
+		p.products = append(p.products, keyedProduct{keyed{k, row}, links})
 	}
 	for _, o := range rb.GetProductOptions() {
 		k, row, err := b.tr.optionRow(o)
 		if err != nil {
 			return err
 		}
-		apply = append(apply, func() { b.options.put(k, row) })
+		p.options = append(p.options, keyed{k, row})
 	}
 	for _, c := range rb.GetCategories() {
 		k, row, err := b.tr.categoryRow(c)
 		if err != nil {
 			return err
 		}
-		apply = append(apply, func() { b.categories.put(k, row) })
+		p.categories = append(p.categories, keyed{k, row})
 	}
 	for _, c := range rb.GetCoupons() {
 		k, row, err := b.tr.couponRow(c)
 		if err != nil {
 			return err
 		}
-		apply = append(apply, func() { b.coupons.put(k, row) })
+		p.coupons = append(p.coupons, keyed{k, row})
 	}
-	for _, f := range apply {
-		f()
+
+	for _, o := range p.orders {
+		b.orders.put(o.key, o.row)
+		b.touch(o.paidLocalDate)
 	}
-	b.records += len(apply)
-	b.loaded[rb.GetStream()] += int64(len(apply))
+	for _, l := range p.lines {
+		b.lines.put(l.key, l.row)
+		_, again := b.claimsOf[l.key]
+		b.newLines[l.key] = !again && b.New != nil && b.New(l.row.sourceID)
+		b.claimsOf[l.key] = replaceChildren(b.claims, b.claimsOf[l.key], l.claims)
+		b.touch(l.row.paidLocalDate)
+		for _, c := range l.claims {
+			b.touch(c.(*claimRow).completedLocalDate)
+		}
+	}
+	for _, pr := range p.products {
+		b.products.put(pr.key, pr.row)
+		b.categoriesOf[pr.key] = replaceChildren(b.productCategories, b.categoriesOf[pr.key], pr.links)
+	}
+	for _, o := range p.options {
+		b.options.put(o.key, o.row)
+	}
+	for _, c := range p.categories {
+		b.categories.put(c.key, c.row)
+	}
+	for _, c := range p.coupons {
+		b.coupons.put(c.key, c.row)
+	}
+	n := p.records()
+	p.reset()
+	b.records += n
+	b.loaded[rb.GetStream()] += int64(n)
 	return nil
+}
+
+// keyed is a translated row and its natural key.
+type keyed struct {
+	key string
+	row row
+}
+
+type keyedOrder struct {
+	key           string
+	row           *orderRow
+	paidLocalDate string
+}
+
+type keyedLine struct {
+	key    string
+	row    *lineRow
+	claims map[string]row
+}
+
+// keyedProduct is a product row with its complete set of category links.
+type keyedProduct struct {
+	keyed
+	links map[string]row
+}
+
+// translated holds one Add's rows until all of them translated.
+type translated struct {
+	orders                       []keyedOrder
+	lines                        []keyedLine
+	products                     []keyedProduct
+	options, categories, coupons []keyed
+}
+
+func (t *translated) records() int {
+	return len(t.orders) + len(t.lines) + len(t.products) + len(t.options) + len(t.categories) + len(t.coupons)
+}
+
+// reset empties the slices, keeping their storage but not the rows.
+func (t *translated) reset() {
+	clear(t.orders)
+	t.orders = t.orders[:0]
+	clear(t.lines)
+	t.lines = t.lines[:0]
+	clear(t.products)
+	t.products = t.products[:0]
+	for _, s := range []*[]keyed{&t.options, &t.categories, &t.coupons} {
+		clear(*s)
+		*s = (*s)[:0]
+	}
 }
 
 // replaceChildren makes children the complete set of a parent's child rows
 // in set (a line's claims, a product's categories) and returns their keys.
-func replaceChildren(set *rowSet, oldKeys []string, children map[string][]any) []string {
+func replaceChildren(set *rowSet, oldKeys []string, children map[string]row) []string {
 	for _, k := range oldKeys {
 		set.remove(k)
 	}
@@ -251,7 +328,7 @@ func (b *Batch) Write(ctx context.Context, tx *sql.Tx) error {
 			}
 		}
 	}
-	if err := b.deleteStaleChildren(ctx, tx, "order_line_claims", "line_source_id", "source_id", stale, b.claims); err != nil {
+	if err := b.deleteStaleChildren(ctx, tx, "order_line_claims", "line_source_id", "source_id", stale); err != nil {
 		return err
 	}
 	if err := b.upsert(ctx, tx, b.claims); err != nil {
@@ -260,7 +337,7 @@ func (b *Batch) Write(ctx context.Context, tx *sql.Tx) error {
 	if err := b.upsert(ctx, tx, b.products); err != nil {
 		return err
 	}
-	if err := b.deleteStaleChildren(ctx, tx, "product_categories", "product_source_id", "category_source_id", b.categoriesOf, b.productCategories); err != nil {
+	if err := b.deleteStaleChildren(ctx, tx, "product_categories", "product_source_id", "category_source_id", b.categoriesOf); err != nil {
 		return err
 	}
 	for _, set := range []*rowSet{b.productCategories, b.options, b.categories, b.coupons} {
@@ -290,16 +367,35 @@ func (b *Batch) markDirty(ctx context.Context, tx *sql.Tx) error {
 	return nil
 }
 
-// upsert writes a row set: LOAD DATA for large sets when the server allows
-// it, multi-row upserts otherwise.
-func (b *Batch) upsert(ctx context.Context, tx *sql.Tx, set *rowSet) error {
-	rows := set.sorted()
+func (b *Batch) sets() []*rowSet {
+	return []*rowSet{b.orders, b.lines, b.claims, b.products, b.productCategories, b.options, b.categories, b.coupons}
+}
+
+// Seal sorts the batch's rows and renders what goes to the server as LOAD
+// DATA text, ahead of Write. A caller that fills the next batch while this
+// one is written calls it before handing the batch over, so the writing
+// connection does nothing but write. Write seals what is not sealed yet.
+func (b *Batch) Seal() {
+	for _, set := range b.sets() {
+		set.seal(b.bulk(set))
+	}
+}
+
+// bulk reports whether set goes to the server with LOAD DATA.
+func (b *Batch) bulk(set *rowSet) bool {
 	threshold := b.ld.BulkThreshold
 	if threshold == 0 {
 		threshold = 200
 	}
-	if threshold > 0 && len(rows) >= threshold && !b.ld.bulkOff.Load() {
-		err := loadData(ctx, tx, set.table, rows)
+	return threshold > 0 && set.len() >= threshold && !b.ld.bulkOff.Load()
+}
+
+// upsert writes a row set: LOAD DATA for large sets when the server allows
+// it, multi-row upserts otherwise.
+func (b *Batch) upsert(ctx context.Context, tx *sql.Tx, set *rowSet) error {
+	rows, text := set.seal(b.bulk(set))
+	if text != nil {
+		err := loadData(ctx, tx, set.table, text)
 		if err == nil {
 			return nil
 		}
@@ -312,12 +408,12 @@ func (b *Batch) upsert(ctx context.Context, tx *sql.Tx, set *rowSet) error {
 	return upsertRows(ctx, tx, set.table, rows)
 }
 
-func upsertRows(ctx context.Context, tx *sql.Tx, t *table, rows [][]any) error {
+func upsertRows(ctx context.Context, tx *sql.Tx, t *table, rows []row) error {
 	for start := 0; start < len(rows); start += rowsPerStatement {
 		chunk := rows[start:min(start+rowsPerStatement, len(rows))]
 		args := make([]any, 0, len(chunk)*len(t.columns))
 		for _, r := range chunk {
-			args = append(args, r...)
+			args = r.appendArgs(args)
 		}
 		if _, err := tx.ExecContext(ctx, t.upsertSQL(len(chunk)), args...); err != nil {
 			return fmt.Errorf("writing %d %s rows: %w", len(chunk), t.name, err)
@@ -329,7 +425,7 @@ func upsertRows(ctx context.Context, tx *sql.Tx, t *table, rows [][]any) error {
 // deleteStaleChildren deletes child rows (claims of lines, categories of
 // products) of the parents in the batch that the batch does not carry. Rows
 // it keeps are then upserted, so an unchanged child is never touched.
-func (b *Batch) deleteStaleChildren(ctx context.Context, tx *sql.Tx, table, parentCol, childCol string, childrenOf map[string][]string, children *rowSet) error {
+func (b *Batch) deleteStaleChildren(ctx context.Context, tx *sql.Tx, table, parentCol, childCol string, childrenOf map[string][]string) error {
 	parents := make([]string, 0, len(childrenOf))
 	for p := range childrenOf {
 		parents = append(parents, p)
@@ -346,9 +442,9 @@ func (b *Batch) deleteStaleChildren(ctx context.Context, tx *sql.Tx, table, pare
 		var keep int
 		for _, p := range chunk {
 			for _, ck := range childrenOf[p] {
-				// Child tables' columns start seller_id, account_id, parent, child.
-				row := children.get(ck)
-				args = append(args, row[2], row[3])
+				// A child's key is key(parent, child).
+				parent, child, _ := strings.Cut(ck, "\x00")
+				args = append(args, parent, child)
 				keep++
 			}
 		}

@@ -88,30 +88,66 @@ func (t table) upsertSQL(n int) string {
 // key replaces an earlier one (the newer record wins).
 type rowSet struct {
 	table *table
-	rows  map[string][]any
+	rows  map[string]row
+	// What seal prepared for writing, until the set changes again.
+	sealed  bool
+	ordered []row
+	text    []byte // LOAD DATA text of ordered; nil when not prepared
 }
 
-func newRowSet(t *table) *rowSet { return &rowSet{table: t, rows: map[string][]any{}} }
+func newRowSet(t *table) *rowSet { return &rowSet{table: t, rows: map[string]row{}} }
 
-func (s *rowSet) put(key string, row []any) { s.rows[key] = row }
+func (s *rowSet) put(key string, r row) {
+	s.rows[key] = r
+	s.sealed = false
+}
 
-func (s *rowSet) get(key string) []any { return s.rows[key] }
-
-func (s *rowSet) remove(key string) { delete(s.rows, key) }
+func (s *rowSet) remove(key string) {
+	delete(s.rows, key)
+	s.sealed = false
+}
 
 func (s *rowSet) len() int { return len(s.rows) }
 
+// reset empties the set, keeping its storage for the next batch.
+func (s *rowSet) reset() {
+	clear(s.rows)
+	s.sealed = false
+	clear(s.ordered) // no hold on the rows written
+	s.ordered = s.ordered[:0]
+	s.text = s.text[:0]
+}
+
+// seal prepares the set for writing: its rows in key order and, when bulk,
+// their LOAD DATA text. The work is done once, however often it is asked
+// for, until the set changes.
+func (s *rowSet) seal(bulk bool) (ordered []row, text []byte) {
+	if !s.sealed {
+		s.ordered = s.sortedInto(s.ordered[:0])
+		s.text = s.text[:0]
+		s.sealed = true
+	}
+	if bulk && len(s.text) == 0 && len(s.ordered) > 0 {
+		s.text = appendTSV(s.text, s.ordered)
+	}
+	if !bulk {
+		return s.ordered, nil
+	}
+	return s.ordered, s.text
+}
+
 // sorted returns the rows in key order, so concurrent transactions lock rows
 // in the same order and do not deadlock.
-func (s *rowSet) sorted() [][]any {
+func (s *rowSet) sorted() []row { return s.sortedInto(nil) }
+
+func (s *rowSet) sortedInto(out []row) []row {
 	keys := make([]string, 0, len(s.rows))
 	for k := range s.rows {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	out := make([][]any, len(keys))
-	for i, k := range keys {
-		out[i] = s.rows[k]
+	for _, k := range keys {
+		out = append(out, s.rows[k])
 	}
 	return out
 }
@@ -124,19 +160,3 @@ func pairs(n int) string { return strings.TrimSuffix(strings.Repeat("(?,?),", n)
 
 // key joins natural key parts with a byte that ids cannot contain.
 func key(parts ...string) string { return strings.Join(parts, "\x00") }
-
-// Columns the batch reads back to know which days it changes.
-var (
-	ordersPaidAt        = ordersTable.column("paid_at")
-	linesPaidDate       = linesTable.column("paid_local_date")
-	claimsCompletedDate = claimsTable.column("completed_local_date")
-)
-
-func (t table) column(name string) int {
-	for i, c := range t.columns {
-		if c == name {
-			return i
-		}
-	}
-	panic("loader: table " + t.name + " has no column " + name)
-}

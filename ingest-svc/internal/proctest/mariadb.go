@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/go-sql-driver/mysql"
+	"hlog.dev/proto/kit/procstat"
 )
 
 // MariaDB is a private mariadbd that a test may crash and restart on the
@@ -128,6 +129,12 @@ func (m *MariaDB) Crash() {
 	}
 	_ = m.cmd.Process.Signal(syscall.SIGKILL)
 	<-m.done
+}
+
+// CPUTime is the CPU time mariadbd has used since it last started, in
+// seconds.
+func (m *MariaDB) CPUTime() (float64, error) {
+	return procstat.CPUTime(m.cmd.Process.Pid)
 }
 
 func binaryPath(t testing.TB, name string) string {

@@ -158,3 +158,8 @@ func (p *Proc) Stop(t testing.TB) {
 func (p *Proc) PeakRSS() (int64, error) {
 	return procstat.PeakRSS(p.cmd.Process.Pid)
 }
+
+// CPUTime is the CPU time the process has used so far, in seconds.
+func (p *Proc) CPUTime() (float64, error) {
+	return procstat.CPUTime(p.cmd.Process.Pid)
+}

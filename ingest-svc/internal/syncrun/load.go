@@ -4,7 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"hash/fnv"
+	"hash/maphash"
 	"io"
 	"strings"
 	"time"
@@ -80,10 +80,9 @@ func (r *Runner) collect(ctx context.Context, run store.Run) error {
 	var isNew func(string) bool
 	if !hasLines {
 		seen := map[uint64]struct{}{}
+		seed := maphash.MakeSeed()
 		isNew = func(id string) bool {
-			h := fnv.New64a()
-			h.Write([]byte(id))
-			k := h.Sum64()
+			k := maphash.String(seed, id)
 			if _, ok := seen[k]; ok {
 				return false
 			}
@@ -193,6 +192,9 @@ func (l *load) pump(ctx context.Context, recv func() (*collectorv1.CollectRespon
 		if cur.empty() {
 			return nil
 		}
+		// Sorting and rendering happen here, while the writer is busy
+		// with the previous batch.
+		cur.batch.Seal()
 		select {
 		case full <- cur:
 		case <-ctx.Done():

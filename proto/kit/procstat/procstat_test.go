@@ -34,3 +34,32 @@ func TestPeakRSSGrowsWithMemoryTouched(t *testing.T) {
 		t.Fatal("PeakRSS of a missing process returned no error")
 	}
 }
+
+func TestCPUTimeGrowsWithWork(t *testing.T) {
+	before, err := CPUTime(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Spin until the kernel has charged at least 50 ms more: the loop ends
+	// on the measured figure, so it cannot pass without it rising.
+	x := 0
+	for {
+		for i := 0; i < 1e6; i++ {
+			x += i
+		}
+		now, err := CPUTime(os.Getpid())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if now < before {
+			t.Fatalf("CPU time went back from %v to %v", before, now)
+		}
+		if now >= before+0.05 {
+			break
+		}
+	}
+	_ = x
+	if _, err := CPUTime(1 << 30); err == nil {
+		t.Fatal("CPUTime of a process that does not exist succeeded")
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"io"
+	"os"
 	"strconv"
 	"testing"
 	"time"
@@ -13,6 +14,7 @@ import (
 	commercev1 "hlog.dev/proto/gen/hlog/commerce/v1"
 	ingestv1 "hlog.dev/proto/gen/hlog/ingest/v1"
 	"hlog.dev/proto/kit/mysqltest"
+	"hlog.dev/proto/kit/procstat"
 
 	"hlog.dev/ingest-svc/internal/benchmarks/benchkit"
 	"hlog.dev/ingest-svc/internal/loader"
@@ -65,6 +67,24 @@ func benchLoader(b *testing.B) {
 	}
 	addr := benchkit.ServeCollector(b, collector)
 	ingest := benchkit.StartIngest(b, d.DSN, addr)
+	// CPU time of each process over the load: where the time goes on this
+	// machine (the server, ingest, and the replay collector in this process).
+	cpu := func(p interface{ CPUTime() (float64, error) }) float64 {
+		s, err := p.CPUTime()
+		if err != nil {
+			b.Fatal(err)
+		}
+		return s
+	}
+	self := func() float64 {
+		s, err := procstat.CPUTime(os.Getpid())
+		if err != nil {
+			b.Fatal(err)
+		}
+		return s
+	}
+	dbCPU0, ingestCPU0, selfCPU0 := cpu(d), cpu(ingest), self()
+	var dbCPU, ingestCPU, selfCPU float64
 	c := benchkit.DialIngest(b, ingest.Addr)
 	added, err := c.Accounts.AddAccount(benchkit.As("1"), &ingestv1.AddAccountRequest{
 		Platform: commercev1.Platform_PLATFORM_CAFE24, Credentials: benchkit.Cafe24Creds("bench-mall")})
@@ -80,6 +100,7 @@ func benchLoader(b *testing.B) {
 		for _, s := range r.Streams {
 			if s.Stream == "orders" && s.RecordsLoaded >= int64(len(truth.Orders)+lines) && loadedAt.IsZero() {
 				loadedAt = time.Now()
+				dbCPU, ingestCPU, selfCPU = cpu(d)-dbCPU0, cpu(ingest)-ingestCPU0, self()-selfCPU0
 			}
 		}
 	})
@@ -140,6 +161,7 @@ func benchLoader(b *testing.B) {
 	}
 
 	truncate()
+	dbCPU0 = cpu(d)
 	start := time.Now()
 	for _, t := range tables {
 		data := tsv[t].Bytes()
@@ -151,6 +173,7 @@ func benchLoader(b *testing.B) {
 		mysql.DeregisterReaderHandler(name)
 	}
 	loadDataTime := time.Since(start)
+	loadDataDBCPU := cpu(d) - dbCPU0
 	if got := benchkit.Scalar(b, db, "SELECT COUNT(*) FROM order_lines"); got != int64(lines) {
 		b.Fatalf("LOAD DATA loaded %d lines, want %d", got, lines)
 	}
@@ -172,6 +195,10 @@ func benchLoader(b *testing.B) {
 	benchkit.Bench("row_at_a_time_rows_per_s", rowRate, "rows/s", "<="+benchkit.Trim(loaderRate/10))
 	benchkit.Bench("loader_vs_load_data", loaderRate/loadDataRate, "x", ">=0.9")
 	benchkit.Bench("loader_vs_row_at_a_time", loaderRate/rowRate, "x", ">=10")
+	benchkit.Bench("loader_server_cpu", dbCPU, "s", ">0")
+	benchkit.Bench("loader_ingest_cpu", ingestCPU, "s", ">0")
+	benchkit.Bench("loader_collector_cpu", selfCPU, "s", ">0")
+	benchkit.Bench("load_data_server_cpu", loadDataDBCPU, "s", ">0")
 	benchkit.Bench("loader_peak_rss", float64(rss)/(1<<20), "MB", "<=256")
 	// Recomputing the daily rollups of every loaded day, after the load
 	// and before the run is declared done.

@@ -92,7 +92,7 @@ type rowSet struct {
 	// What seal prepared for writing, until the set changes again.
 	sealed  bool
 	ordered []row
-	text    []byte // LOAD DATA text of ordered; nil when not prepared
+	text    []byte // LOAD DATA text of ordered; empty until rendered
 }
 
 func newRowSet(t *table) *rowSet { return &rowSet{table: t, rows: map[string]row{}} }

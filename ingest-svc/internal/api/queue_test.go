@@ -32,7 +32,12 @@ func fastRetries(d *app.Deps) {
 type webhook struct {
 	mu    sync.Mutex
 	texts []string
+	// posted is signalled after each post: a run is final before its alert
+	// is sent, so tests wait for the post itself.
+	posted chan struct{}
 }
+
+func newWebhook() *webhook { return &webhook{posted: make(chan struct{}, 100)} }
 
 func (w *webhook) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	var body struct{ Text string }
@@ -41,6 +46,21 @@ func (w *webhook) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	w.mu.Lock()
 	w.texts = append(w.texts, body.Text)
 	w.mu.Unlock()
+	w.posted <- struct{}{}
+}
+
+// waitPosts waits until at least n alerts arrived and returns all of them.
+func (w *webhook) waitPosts(t *testing.T, n int) []string {
+	t.Helper()
+	timeout := time.After(30 * time.Second)
+	for len(w.posts()) < n {
+		select {
+		case <-w.posted:
+		case <-timeout:
+			t.Fatalf("waited 30s for %d alerts; got %q", n, w.posts())
+		}
+	}
+	return w.posts()
 }
 
 func (w *webhook) posts() []string {
@@ -50,7 +70,7 @@ func (w *webhook) posts() []string {
 }
 
 func TestTransientFailuresRetryAndTheLastAttemptIsDeadAndAlertedOnce(t *testing.T) {
-	hook := &webhook{}
+	hook := newWebhook()
 	srv := httptest.NewServer(hook)
 	defer srv.Close()
 	e := start(t, fastRetries, func(d *app.Deps) { d.AlertWebhookURL = srv.URL })
@@ -89,7 +109,7 @@ func TestTransientFailuresRetryAndTheLastAttemptIsDeadAndAlertedOnce(t *testing.
 			t.Fatalf("run failing every attempt = %v; want FAILED after attempt 5 with the collector's error", dead)
 		}
 	}
-	if posts := hook.posts(); len(posts) != 1 || !strings.Contains(posts[0], "failed for good after 5 attempt(s): UNAVAILABLE") {
+	if posts := hook.waitPosts(t, 1); len(posts) != 1 || !strings.Contains(posts[0], "failed for good after 5 attempt(s): UNAVAILABLE") {
 		t.Fatalf("alerts after two dead runs of one incident = %q; want exactly one", posts)
 	}
 
@@ -104,7 +124,7 @@ func TestTransientFailuresRetryAndTheLastAttemptIsDeadAndAlertedOnce(t *testing.
 	if r := e.final(t, "1", trig.Run.RunId); r.State != ingestv1.SyncRunState_SYNC_RUN_STATE_FAILED || r.Attempt != 1 || !r.Error.GetNeedsSeller() {
 		t.Fatalf("run needing the seller = %v; want FAILED at once, needs_seller", r)
 	}
-	if posts := hook.posts(); len(posts) != 2 || !strings.Contains(posts[1], "needs the seller") {
+	if posts := hook.waitPosts(t, 2); len(posts) != 2 || !strings.Contains(posts[1], "needs the seller") {
 		t.Fatalf("alerts after a new incident = %q; want a second one", posts)
 	}
 

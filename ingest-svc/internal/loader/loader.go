@@ -102,17 +102,16 @@ func (b *Batch) Reset() {
 		b.options = newRowSet(&optionsTable)
 		b.categories = newRowSet(&categoriesTable)
 		b.coupons = newRowSet(&couponsTable)
-	}
-	// The sets keep their storage: a batch is refilled many times a run.
-	for _, set := range b.sets() {
-		set.reset()
-	}
-	if b.claimsOf == nil {
 		b.claimsOf = map[string][]string{}
 		b.categoriesOf = map[string][]string{}
 		b.loaded = map[string]int64{}
 		b.days = map[string]bool{}
 		b.newLines = map[string]bool{}
+	}
+	// The sets and maps keep their storage: a batch is refilled many times
+	// a run.
+	for _, set := range b.sets() {
+		set.reset()
 	}
 	clear(b.claimsOf)
 	clear(b.categoriesOf)
@@ -165,7 +164,7 @@ func (b *Batch) Add(rb *collectorv1.RecordBatch) error {
 		if err != nil {
 			return err
 		}
-		p.orders = append(p.orders, keyedOrder{k, row, b.tr.localDate(row.paidAt)})
+		p.orders = append(p.orders, keyedOrder{k, row})
 	}
 	for _, l := range rb.GetOrderLines() {
 		k, row, claims, err := b.tr.lineRows(l)
@@ -205,7 +204,7 @@ func (b *Batch) Add(rb *collectorv1.RecordBatch) error {
 
 	for _, o := range p.orders {
 		b.orders.put(o.key, o.row)
-		b.touch(o.paidLocalDate)
+		b.touch(b.tr.localDate(o.row.paidAt))
 	}
 	for _, l := range p.lines {
 		b.lines.put(l.key, l.row)
@@ -244,9 +243,8 @@ type keyed struct {
 }
 
 type keyedOrder struct {
-	key           string
-	row           *orderRow
-	paidLocalDate string
+	key string
+	row *orderRow
 }
 
 type keyedLine struct {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/go-rod/rod"
+	"github.com/go-rod/rod/lib/input"
 	"github.com/go-rod/rod/lib/proto"
 
 	"hlog.dev/proto/kit/browsertest"
@@ -67,6 +68,17 @@ func (j *journey) fill(selector, text string) {
 	e := j.el(selector)
 	j.must(e.SelectAllText(), "selecting "+selector)
 	j.must(e.Input(text), "typing into "+selector)
+}
+
+// submit sends a form from the keyboard: Enter in one of its fields. Unlike
+// a mouse click it cannot land elsewhere when the panels above the form
+// finish rendering between finding the button and pressing it, which is what
+// made the journey flaky on a loaded machine.
+func (j *journey) submit(field string) {
+	j.t.Helper()
+	e := j.el(field)
+	j.must(e.Focus(), "focusing "+field)
+	j.must(e.Type(input.Enter), "pressing Enter in "+field)
 }
 
 func (j *journey) click(selector string) {
@@ -142,7 +154,7 @@ func TestSellerJourneyInTheBrowser(t *testing.T) {
 	j.fill(`#sign-up-form [name="display_name"]`, "브라우저 상점")
 	j.fill(`#sign-up-form [name="email"]`, "browser@e2e.test")
 	j.fill(`#sign-up-form [name="password"]`, "a long enough password")
-	j.click(`#sign-up-form button[type="submit"]`)
+	j.submit(`#sign-up-form [name="password"]`)
 	j.wait(`() => document.body.dataset.view === 'dashboard' && document.getElementById('accounts-panel').dataset.state === 'ready'`, "waiting for the dashboard after sign-up")
 
 	// Cafe24: the real authorization-code redirect through the sandbox's
@@ -150,7 +162,7 @@ func TestSellerJourneyInTheBrowser(t *testing.T) {
 	j.must(j.el("#connect-panel").ScrollIntoView(), "scrolling to the connect panel")
 	j.fill(`#connect-cafe24 [name="mall_id"]`, "e2e")
 	j.shotOf("#connect-panel", "connect.png")
-	j.click(`#connect-cafe24 button[type="submit"]`)
+	j.submit(`#connect-cafe24 [name="mall_id"]`)
 	j.wait(`() => !!document.getElementById('approve')`, "waiting for Cafe24's consent page")
 	j.screenshot("connect-cafe24-consent.png", false)
 	j.click("#approve")
@@ -160,15 +172,15 @@ func TestSellerJourneyInTheBrowser(t *testing.T) {
 	// Smartstore and Ably: credentials checked by their collectors first.
 	j.fill(`#connect-smartstore [name="client_id"]`, smartstoreClientID)
 	j.fill(`#connect-smartstore [name="client_secret"]`, smartstoreClientSecret)
-	j.click(`#connect-smartstore button[type="submit"]`)
+	j.submit(`#connect-smartstore [name="client_secret"]`)
 	j.waitLong(`() => window.hlogDashboard.accounts.some(a => a.platform === 'PLATFORM_SMARTSTORE')`, "waiting for the Smartstore account")
 	j.fill(`#connect-ably [name="email"]`, ablyEmail)
 	j.fill(`#connect-ably [name="password"]`, "not the password")
-	j.click(`#connect-ably button[type="submit"]`)
+	j.submit(`#connect-ably [name="password"]`)
 	// Ably's check is a real sign-in in Chromium: slow on a busy machine.
 	j.waitLong(`() => document.querySelector('#connect-ably .form-error').textContent !== ''`, "waiting for the wrong Ably password to be refused")
 	j.fill(`#connect-ably [name="password"]`, ablyPassword)
-	j.click(`#connect-ably button[type="submit"]`)
+	j.submit(`#connect-ably [name="password"]`)
 	j.waitLong(`() => window.hlogDashboard.accounts.some(a => a.platform === 'PLATFORM_ABLY')`, "waiting for the Ably account")
 	for _, secret := range []string{smartstoreClientSecret, ablyPassword} {
 		var html string

@@ -303,15 +303,27 @@ func replaceChildren(set *rowSet, oldKeys []string, children map[string]row) []s
 // and max_allowed_packet.
 const rowsPerStatement = 500
 
-// Write upserts the batch inside tx. Claims of every line in the batch, and
-// category links of every product, are replaced by the batch's: a claim the
-// platform no longer reports disappears. It does not commit or reset.
+// Write upserts the batch inside tx and marks its days for the rollups.
+// Claims of every line in the batch, and category links of every product,
+// are replaced by the batch's: a claim the platform no longer reports
+// disappears. It does not commit or reset.
 func (b *Batch) Write(ctx context.Context, tx *sql.Tx) error {
-	// Days first: a rollup refresh locks its days before it reads rows, so
-	// taking the same locks in the same order cannot deadlock with it.
-	if err := b.markDirty(ctx, tx); err != nil {
+	if err := b.WriteRows(ctx, tx); err != nil {
 		return err
 	}
+	return b.MarkDirty(ctx, tx)
+}
+
+// WriteRows is the part of Write that touches only the batch's own rows;
+// MarkDirty is the rest. A caller that writes two batches at once (see
+// Independent) writes the rows of both first and marks the days of the later
+// one only after the earlier one committed: the two usually share days.
+//
+// Marking after the rows is safe with a rollup refresh running at the same
+// time: the refresh reads committed rows only, without locks, so it never
+// waits on these; and a day it recomputed without this batch's rows is
+// marked again when the batch commits.
+func (b *Batch) WriteRows(ctx context.Context, tx *sql.Tx) error {
 	for _, set := range []*rowSet{b.orders, b.lines} {
 		if err := b.upsert(ctx, tx, set); err != nil {
 			return err
@@ -346,9 +358,50 @@ func (b *Batch) Write(ctx context.Context, tx *sql.Tx) error {
 	return nil
 }
 
-// markDirty records the days whose rollups the batch made stale, in the
+// Independent reports whether b's rows can be written in one transaction
+// while other's transaction is still open, without either waiting on the
+// other's row locks: the two batches (of one account) share no row, and
+// neither deletes stale children. Under READ COMMITTED, inserts and
+// replaces of distinct keys take no gap locks and never wait on each other;
+// a delete, though, locks the rows its key range scan reads, which may
+// belong to the other batch. In practice this holds for a first load, whose
+// lines are all new.
+func (b *Batch) Independent(other *Batch) bool {
+	if b.deletes() || other.deletes() {
+		return false
+	}
+	mine, theirs := b.sets(), other.sets()
+	for i, set := range mine {
+		small, large := set.rows, theirs[i].rows
+		if len(small) > len(large) {
+			small, large = large, small
+		}
+		for k := range small {
+			if _, ok := large[k]; ok {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// deletes reports whether WriteRows deletes stale child rows: claims of
+// lines that may be stored already, category links of any product.
+func (b *Batch) deletes() bool {
+	if len(b.categoriesOf) > 0 {
+		return true
+	}
+	for k := range b.claimsOf {
+		if !b.newLines[k] {
+			return true
+		}
+	}
+	return false
+}
+
+// MarkDirty records the days whose rollups the batch made stale, in the
 // batch's own transaction: a day is never changed without being marked.
-func (b *Batch) markDirty(ctx context.Context, tx *sql.Tx) error {
+func (b *Batch) MarkDirty(ctx context.Context, tx *sql.Tx) error {
 	days := b.Days()
 	if len(days) == 0 {
 		return nil

@@ -84,9 +84,10 @@ func (r *Refresher) refreshOnce(ctx context.Context, sellerID uint64, limit int)
 	// READ COMMITTED: the recompute reads committed rows without shared
 	// locks and takes no gap locks, so refreshes of other days (another
 	// replica, the sweeper) and loads of other accounts do not deadlock
-	// with it. Its own days are locked (rollup_dirty rows) before it reads,
-	// and a load marks its days before it writes, so a day is never read
-	// half-loaded.
+	// with it. Its own days are locked (rollup_dirty rows) before it reads.
+	// A load marks its days in the transaction that writes their rows, so a
+	// day recomputed before that transaction committed is marked again by
+	// its commit, and a day marked by a load still open is skipped.
 	tx, err := r.db.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelReadCommitted})
 	if err != nil {
 		return 0, fmt.Errorf("refreshing rollups: %w", err)

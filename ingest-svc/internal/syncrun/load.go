@@ -339,38 +339,53 @@ func (f *inflight) wait() error {
 func (l *load) write(ctx context.Context, cancel context.CancelCauseFunc, full <-chan *pending, free chan<- *pending) error {
 	var prev *inflight
 	var err error
-	settle := func(f *inflight) {
-		if ferr := f.wait(); ferr != nil && err == nil {
-			err = ferr
+	// settle waits for prev's commit and hands its batch back.
+	settle := func() {
+		if perr := prev.wait(); perr != nil && err == nil {
+			err = perr
 			cancel(err)
 		}
-		f.p.reset()
-		free <- f.p
+		prev.p.reset()
+		free <- prev.p
+		prev = nil
 	}
-	for p := range full {
-		if prev != nil && (err != nil || !p.batch.Independent(prev.p.batch)) {
-			settle(prev)
-			prev = nil
-		}
-		if err != nil {
-			p.reset()
-			free <- p
-			continue
-		}
-		cur := &inflight{p: p, done: make(chan struct{})}
-		go func(before *inflight) {
-			defer close(cur.done)
-			cur.err = l.commitAfter(ctx, p.batch, p.checkpoints, before)
-		}(prev)
+	for {
+		var prevDone <-chan struct{}
 		if prev != nil {
-			settle(prev)
+			prevDone = prev.done
 		}
-		prev = cur
+		select {
+		case <-prevDone:
+			// Back as soon as it committed, not when the next batch
+			// comes: a credential update waits for every batch.
+			settle()
+		case p, ok := <-full:
+			if !ok {
+				if prev != nil {
+					settle()
+				}
+				return err
+			}
+			if prev != nil && !p.batch.Independent(prev.p.batch) {
+				settle()
+			}
+			if err != nil {
+				p.reset()
+				free <- p
+				continue
+			}
+			cur := &inflight{p: p, done: make(chan struct{})}
+			before := prev
+			go func() {
+				defer close(cur.done)
+				cur.err = l.commitAfter(ctx, p.batch, p.checkpoints, before)
+			}()
+			if before != nil {
+				settle() // two in the database at most
+			}
+			prev = cur
+		}
 	}
-	if prev != nil {
-		settle(prev)
-	}
-	return err
 }
 
 // errEarlierBatch ends a batch whose predecessor failed; the predecessor's

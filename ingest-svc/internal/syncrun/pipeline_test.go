@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"testing"
 	"time"
 
@@ -12,14 +13,15 @@ import (
 	collectorv1 "hlog.dev/proto/gen/hlog/collector/v1"
 	"hlog.dev/proto/synth"
 
+	"hlog.dev/ingest-svc/internal/credentials"
 	"hlog.dev/ingest-svc/internal/loader"
 	"hlog.dev/ingest-svc/internal/replay"
+	"hlog.dev/ingest-svc/internal/vault"
 )
 
-// firstLoadBatches makes pending batches of a first load (every line new),
-// one per replayed batch of orders, each followed by a checkpoint with the
-// given cursor; they are independent of each other.
-func firstLoadBatches(t *testing.T, l *load, cursors ...string) []*pending {
+// replayedOrders are batches of orders (60 each, lines included) of a
+// small synthetic store.
+func replayedOrders(t *testing.T) []*collectorv1.RecordBatch {
 	t.Helper()
 	loc, _ := time.LoadLocation("Asia/Seoul")
 	s, err := synth.Generate(synth.Config{Seed: 6, Start: time.Date(2024, 2, 1, 0, 0, 0, 0, loc), End: time.Date(2024, 2, 10, 0, 0, 0, 0, loc)})
@@ -27,13 +29,29 @@ func firstLoadBatches(t *testing.T, l *load, cursors ...string) []*pending {
 		t.Fatal(err)
 	}
 	rbs, err := replay.Batches(s, "orders", 60)
-	if err != nil || len(rbs) < len(cursors) {
+	if err != nil || len(rbs) < 3 {
 		t.Fatalf("%d batches, %v", len(rbs), err)
 	}
+	return rbs
+}
+
+// firstLoadBatch starts a batch of a first load: every line is new.
+func firstLoadBatch(l *load) *loader.Batch {
+	loc, _ := time.LoadLocation("Asia/Seoul")
+	b := l.r.cfg.Loader.NewBatch(loader.Scope{SellerID: 1, AccountID: l.run.AccountID, Location: loc})
+	b.New = func(string) bool { return true }
+	return b
+}
+
+// firstLoadBatches makes pending batches of a first load, one per replayed
+// batch of orders, each followed by a checkpoint with the given cursor;
+// they are independent of each other.
+func firstLoadBatches(t *testing.T, l *load, cursors ...string) []*pending {
+	t.Helper()
+	rbs := replayedOrders(t)
 	var out []*pending
 	for i, c := range cursors {
-		b := l.r.cfg.Loader.NewBatch(loader.Scope{SellerID: 1, AccountID: l.run.AccountID, Location: loc})
-		b.New = func(string) bool { return true }
+		b := firstLoadBatch(l)
 		if err := b.Add(rbs[i]); err != nil {
 			t.Fatal(err)
 		}
@@ -105,5 +123,60 @@ func TestBatchAfterAFailedOneIsNotCommitted(t *testing.T) {
 		if n := rows(t, st, q); n != 0 {
 			t.Errorf("%s: %d rows committed after a failed batch", what, n)
 		}
+	}
+}
+
+// A credential update waits until every batch before it committed, and the
+// load goes on after it: the writer hands each batch back as soon as it
+// committed, not when the next one comes.
+func TestCredentialUpdateBetweenBatchesWaitsForThemAndLoadGoesOn(t *testing.T) {
+	st, l, _ := claimedLoad(t)
+	keys, err := vault.NewKeyring("k1", map[string][]byte{"k1": bytes.Repeat([]byte{7}, 32)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	box := credentials.NewBox(keys)
+	l.r.cfg.Credentials = box
+	l.r.cfg.FlushRecords = 1 // every checkpoint hands its batch to the writer
+	l.newBatch = func() *loader.Batch { return firstLoadBatch(l) }
+	rbs := replayedOrders(t)
+	rotated := &collectorv1.Credentials{Platform: &collectorv1.Credentials_Cafe24{Cafe24: &collectorv1.Cafe24Credentials{
+		MallId: "mall", AccessToken: "rotated-access", RefreshToken: "rotated-refresh"}}}
+	var msgs []*collectorv1.CollectResponse
+	records := func(i int) {
+		msgs = append(msgs,
+			&collectorv1.CollectResponse{Message: &collectorv1.CollectResponse_Records{Records: rbs[i]}},
+			&collectorv1.CollectResponse{Message: &collectorv1.CollectResponse_Checkpoint{Checkpoint: &collectorv1.Checkpoint{Stream: "orders", Cursor: []byte{byte('1' + i)}}}})
+	}
+	records(0)
+	records(1)
+	msgs = append(msgs, &collectorv1.CollectResponse{Message: &collectorv1.CollectResponse_CredentialUpdate{CredentialUpdate: &collectorv1.CredentialUpdate{Credentials: rotated}}})
+	records(2)
+	recv := func() (*collectorv1.CollectResponse, error) {
+		if len(msgs) == 0 {
+			return nil, io.EOF
+		}
+		m := msgs[0]
+		msgs = msgs[1:]
+		return m, nil
+	}
+	// A writer that kept a committed batch would leave the update waiting
+	// for ever; the deadline turns that into a failure.
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if err := l.pump(ctx, recv); err != nil {
+		t.Fatalf("load with a credential update between batches: %v", err)
+	}
+	cursors, err := st.Cursors(ctx, 1, l.run.AccountID)
+	if err != nil || string(cursors["orders"]) != "3" {
+		t.Fatalf("cursor after the load: %q, %v", cursors["orders"], err)
+	}
+	rc, err := st.LoadRunContext(ctx, 1, l.run.AccountID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := box.Open(1, l.run.AccountID, rc.Sealed)
+	if err != nil || got.GetCafe24().GetAccessToken() != "rotated-access" {
+		t.Fatalf("stored credentials after the update: %v, %v", got, err)
 	}
 }

@@ -137,7 +137,7 @@ func (j *journey) renderCount() int {
 // consent), Smartstore and Ably, watch the first syncs, check the figures
 // against the ground truth, change the view, and export.
 func TestSellerJourneyInTheBrowser(t *testing.T) {
-	s := startStack(t, liveClock(), "cafe24", "smartstore", "ably")
+	s := startStack(t, sandboxClock, "cafe24", "smartstore", "ably")
 	browser := browsertest.Start(t)
 	page, err := browser.Page(proto.TargetCreateTarget{})
 	if err != nil {

@@ -10,7 +10,7 @@ import (
 // TestEveryPlatformSyncsItsGroundTruth connects Smartstore and Ably the way
 // `make run` does and checks each platform's totals over REST.
 func TestEveryPlatformSyncsItsGroundTruth(t *testing.T) {
-	s := startStack(t, liveClock(), "smartstore", "ably")
+	s := startStack(t, sandboxClock, "smartstore", "ably")
 	s.seedDemo(t)
 	for p, truth := range s.truth {
 		t.Run(p, func(t *testing.T) {

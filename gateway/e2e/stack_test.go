@@ -24,14 +24,15 @@ import (
 	smartstoresandbox "hlog.dev/smartstore-svc/sandbox"
 )
 
-// The sandbox clocks are fixed, so the business the tests see never depends
-// on the wall clock. One exception: the Smartstore sandbox checks token
-// timestamps and query windows against its own clock (smartstore.md §1)
-// while the collector uses the wall clock, so a stack with Smartstore starts
-// every sandbox at the current second (liveClock) and lets the Smartstore
-// one run with one day of future orders. The ground truth is generated for
-// that start, and the period checked ends the day before it, which nothing
-// the running clock reveals can change (payment-date view).
+// The sandboxes start on a fixed date, and every collector's clock starts
+// there too (--platform-clock), so the business the tests see, and the
+// windows the collectors ask for, never depend on the day the tests run.
+// The Cafe24 and Ably sandbox clocks stand still. The Smartstore one runs,
+// level with its collector's, because it checks token timestamps and query
+// windows against its own clock (smartstore.md §1); it has one day of
+// future orders. The ground truth is generated for the start, and the
+// period checked ends the day before it, which nothing the running clock
+// reveals can change (payment-date view).
 const (
 	sandboxClock = "2026-06-15T12:00:00+09:00"
 	historyDays  = 90
@@ -53,9 +54,6 @@ const (
 	sellerEmail    = "seller@e2e.test"
 	sellerPassword = "correct horse battery"
 )
-
-// liveClock is the current second, for stacks with Smartstore.
-func liveClock() string { return time.Now().UTC().Format(time.RFC3339) }
 
 type stack struct {
 	// clock of every sandbox, fixed; start and end are the period checked:
@@ -95,42 +93,34 @@ func startStack(t testing.TB, clock string, platforms ...string) *stack {
 	var cafe24Sandbox string
 	for _, p := range platforms {
 		sandboxAddr, collectorAddr := freeAddr(t), freeAddr(t)
-		var ssClock time.Time
 		collectors[p] = collectorAddr
 		switch p {
 		case "cafe24":
 			cafe24Sandbox = sandboxAddr
-			// The sandbox clock stands still in the past while the collector
-			// judges token expiry by the wall clock, so tokens here outlive the gap.
 			s.cafe24State = filepath.Join(dir, "cafe24-tokens.json")
 			s.procs["cafe24-sandbox"] = start(t, "cafe24-sandbox", nil, "--addr", sandboxAddr, "--mall", cafe24Mall, "--clock", clock,
 				"--state-file", s.cafe24State,
-				"--clock-running=false", "--history-days", strconv.Itoa(historyDays),
-				"--access-token-ttl", "87600h", "--refresh-token-ttl", "87600h")
+				"--clock-running=false", "--history-days", strconv.Itoa(historyDays))
 			s.procs["cafe24-svc"] = start(t, "cafe24-svc", nil, "--grpc-addr", collectorAddr, "--metrics-addr", "",
-				"--api-base-url", "http://"+sandboxAddr+"/malls/{mall_id}")
+				"--api-base-url", "http://"+sandboxAddr+"/malls/{mall_id}", "--platform-clock", clock)
 		case "smartstore":
-			// Its clock runs from the moment it starts, level with the wall
-			// clock the collector reads (see liveClock).
-			ssClock = time.Now().UTC().Truncate(time.Second)
+			// Its clock runs, and its collector's starts after it: the
+			// collector is behind by the seconds between the two starts,
+			// never ahead (the sandbox refuses windows in its future).
 			s.procs["smartstore-sandbox"] = start(t, "smartstore-sandbox", nil, "--addr", sandboxAddr, "--seller", smartstoreSpec,
-				"--clock", ssClock.Format(time.RFC3339), "--clock-running=true", "--future-days", "1", "--history-days", strconv.Itoa(historyDays))
+				"--clock", clock, "--clock-running=true", "--future-days", "1", "--history-days", strconv.Itoa(historyDays))
 			s.procs["smartstore-svc"] = start(t, "smartstore-svc", nil, "--grpc-addr", collectorAddr, "--metrics-addr", "",
-				"--api-base-url", "http://"+sandboxAddr+"/external", "--backfill-days", "120")
+				"--api-base-url", "http://"+sandboxAddr+"/external", "--backfill-days", "120", "--platform-clock", clock)
 		case "ably":
 			s.procs["ably-sandbox"] = start(t, "ably-sandbox", nil, "--addr", sandboxAddr, "--seller", ablySpec,
 				"--clock", clock, "--clock-running=false", "--history-days", strconv.Itoa(historyDays))
 			s.procs["ably-svc"] = start(t, "ably-svc", nil, "--grpc-addr", collectorAddr, "--metrics-addr", "",
 				"--site-url", "http://"+sandboxAddr, "--api-url", "", "--pace", "20ms", "--backfill-days", "120",
-				"--debug-dir", filepath.Join(dir, "ably-debug"))
+				"--debug-dir", filepath.Join(dir, "ably-debug"), "--platform-clock", clock)
 		default:
 			t.Fatalf("unknown platform %q", p)
 		}
-		truthClock := at
-		if p == "smartstore" {
-			truthClock = ssClock
-		}
-		s.truth[p] = groundTruth(t, p, truthClock)
+		s.truth[p] = groundTruth(t, p, at)
 	}
 
 	ingestAddr, gatewayAddr := freeAddr(t), freeAddr(t)

@@ -14,6 +14,7 @@ import (
 	"hlog.dev/ably-svc/internal/sellersite"
 	collectorv1 "hlog.dev/proto/gen/hlog/collector/v1"
 	"hlog.dev/proto/kit"
+	"hlog.dev/proto/kit/clock"
 )
 
 func main() { kit.Main("ably-svc", run) }
@@ -35,7 +36,12 @@ func run(ctx context.Context, args []string, log *slog.Logger) error {
 	window := fs.Int("window-days", 7, "order days per checkpoint")
 	perPage := fs.Int("per-page", 500, "rows per API page (1-500)")
 	debugDir := fs.String("debug-dir", "/tmp/ably-svc-debug", "where a failed run leaves a screenshot and the page HTML")
+	platformClock := clock.PlatformFlag(fs)
 	if err := kit.ParseFlags(fs, args); err != nil {
+		return err
+	}
+	clk, err := platformClock()
+	if err != nil {
 		return err
 	}
 	day := 24 * time.Hour
@@ -46,6 +52,7 @@ func run(ctx context.Context, args []string, log *slog.Logger) error {
 	defer pool.Close()
 	svc, err := collector.New(collector.Config{
 		Pool:            pool,
+		Clock:           clk,
 		Site:            sellersite.Config{SiteURL: *siteURL, APIURL: *apiURL, Timeout: *timeout},
 		Logger:          log,
 		Lookback:        time.Duration(*lookback) * day,

@@ -13,6 +13,7 @@ import (
 	"hlog.dev/cafe24-svc/internal/collector"
 	collectorv1 "hlog.dev/proto/gen/hlog/collector/v1"
 	"hlog.dev/proto/kit"
+	"hlog.dev/proto/kit/clock"
 )
 
 func main() { kit.Main("cafe24-svc", run) }
@@ -28,7 +29,12 @@ func run(ctx context.Context, args []string, log *slog.Logger) error {
 	backfill := fs.Int("backfill-days", 365, "days a first run collects when ingest gives no backfill_from")
 	window := fs.Int("window-days", 0, "cap on the order-date days of one search; 0 means 3 calendar months, the most Cafe24 allows")
 	pageLimit := fs.Int("page-limit", cafe24api.MaxOrdersLimit, "orders per page (1-1000)")
+	platformClock := clock.PlatformFlag(fs)
 	if err := kit.ParseFlags(fs, args); err != nil {
+		return err
+	}
+	clk, err := platformClock()
+	if err != nil {
 		return err
 	}
 	day := 24 * time.Hour
@@ -49,6 +55,7 @@ func run(ctx context.Context, args []string, log *slog.Logger) error {
 	}
 	svc, err := collector.New(collector.Config{
 		API:             api,
+		Clock:           clk,
 		Logger:          log,
 		Lookback:        time.Duration(*lookback) * day,
 		DefaultBackfill: time.Duration(*backfill) * day,

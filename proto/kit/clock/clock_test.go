@@ -2,6 +2,7 @@ package clock
 
 import (
 	"context"
+	"flag"
 	"testing"
 	"time"
 )
@@ -78,5 +79,39 @@ func TestChangeChecksBeforeItMoves(t *testing.T) {
 				t.Fatalf("clock = %v running=%v, want %v running=%v", c.Now(), c.Running(), tc.want, tc.run)
 			}
 		})
+	}
+}
+
+func TestPlatformFlagChoosesTheWallClockOrAShiftedOne(t *testing.T) {
+	parse := func(args ...string) (Clock, error) {
+		fs := flag.NewFlagSet("collector", flag.ContinueOnError)
+		get := PlatformFlag(fs)
+		if err := fs.Parse(args); err != nil {
+			t.Fatal(err)
+		}
+		return get()
+	}
+	if c, err := parse(); err != nil || c != (Real{}) {
+		t.Fatalf("no flag: %#v, %v; want the wall clock", c, err)
+	}
+	if _, err := parse("--platform-clock", "2026-06-15 12:00"); err == nil {
+		t.Fatal("a time that is not RFC 3339 was accepted")
+	}
+	start := time.Date(2026, 6, 15, 12, 0, 0, 0, time.FixedZone("KST", 9*3600))
+	made := time.Now()
+	c, err := parse("--platform-clock", start.Format(time.RFC3339))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Whenever this runs, the shifted clock reads start plus the real time
+	// since it was made, no more.
+	got := c.Now()
+	if got.Before(start) || got.After(start.Add(time.Since(made))) {
+		t.Fatalf("shifted clock reads %v, want %v plus at most %v", got, start, time.Since(made))
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := c.Sleep(ctx, time.Hour); err == nil {
+		t.Fatal("Sleep on a cancelled context returned nil")
 	}
 }

@@ -37,14 +37,12 @@ func (c *Sandbox) nowLocked() time.Time {
 }
 
 // Set moves the clock to t.
-// Set moves the clock to t.
 func (c *Sandbox) Set(t time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.base, c.setAt = t, c.real()
 }
 
-// Advance moves the clock forward by d.
 // Advance moves the clock forward by d.
 func (c *Sandbox) Advance(d time.Duration) {
 	c.mu.Lock()
@@ -53,14 +51,12 @@ func (c *Sandbox) Advance(d time.Duration) {
 }
 
 // SetRunning freezes the clock or lets it follow real time.
-// SetRunning freezes the clock or lets it follow real time.
 func (c *Sandbox) SetRunning(running bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.base, c.setAt, c.running = c.nowLocked(), c.real(), running
 }
 
-// Running reports whether the clock follows real time.
 // Running reports whether the clock follows real time.
 func (c *Sandbox) Running() bool {
 	c.mu.Lock()

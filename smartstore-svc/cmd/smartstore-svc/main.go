@@ -12,6 +12,7 @@ import (
 
 	collectorv1 "hlog.dev/proto/gen/hlog/collector/v1"
 	"hlog.dev/proto/kit"
+	"hlog.dev/proto/kit/clock"
 	"hlog.dev/smartstore-svc/internal/collector"
 	"hlog.dev/smartstore-svc/internal/naverapi"
 )
@@ -27,7 +28,12 @@ func run(ctx context.Context, args []string, log *slog.Logger) error {
 	backfill := fs.Int("backfill-days", 90, "days a first run collects when ingest gives no backfill_from")
 	margin := fs.Duration("safety-margin", 10*time.Second, "how far behind now change windows end")
 	deliveries := fs.Int("delivery-lookback-days", 10, "days of dispatches before the cursor re-read for deliveries")
+	platformClock := clock.PlatformFlag(fs)
 	if err := kit.ParseFlags(fs, args); err != nil {
+		return err
+	}
+	clk, err := platformClock()
+	if err != nil {
 		return err
 	}
 	day := 24 * time.Hour
@@ -47,6 +53,7 @@ func run(ctx context.Context, args []string, log *slog.Logger) error {
 	}
 	svc, err := collector.New(collector.Config{
 		API:              api,
+		Clock:            clk,
 		Logger:           log,
 		DefaultBackfill:  time.Duration(*backfill) * day,
 		SafetyMargin:     *margin,

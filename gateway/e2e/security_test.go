@@ -379,7 +379,7 @@ func TestAnotherSellersDataIsUnreachable(t *testing.T) {
 		}
 		var logs strings.Builder
 		for name, p := range s.procs {
-			logs.WriteString(name + "\n" + p.logs())
+			logs.WriteString(name + "\n" + p.Logs())
 		}
 		tokens := sandboxTokens(t, s)
 		secrets = append(secrets, tokens...)

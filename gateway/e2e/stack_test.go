@@ -20,6 +20,7 @@ import (
 	"hlog.dev/cafe24-svc/sandbox"
 	"hlog.dev/gateway/internal/demo"
 	"hlog.dev/proto/kit/mysqltest"
+	"hlog.dev/proto/kit/proctest"
 	"hlog.dev/proto/synth"
 	smartstoresandbox "hlog.dev/smartstore-svc/sandbox"
 )
@@ -66,7 +67,7 @@ type stack struct {
 	ingest      string // gRPC address
 	dsn         string
 	db          *sql.DB
-	procs       map[string]*proc
+	procs       map[string]*proctest.Proc
 	// truth per platform word, the business its sandbox serves.
 	truth map[string]*synth.Store
 	// Signed in as the demo seller (after seedDemo).
@@ -88,7 +89,7 @@ func startStack(t testing.TB, clock string, platforms ...string) *stack {
 	}
 	seoul, _ := time.LoadLocation("Asia/Seoul")
 	s := &stack{clock: at, end: at.In(seoul).AddDate(0, 0, -1).Format("2006-01-02"), start: at.In(seoul).AddDate(0, 0, -81).Format("2006-01-02"),
-		dsn: db.DSN, db: db.Open(t), procs: map[string]*proc{}, truth: map[string]*synth.Store{}, accounts: map[string]string{}}
+		dsn: db.DSN, db: db.Open(t), procs: map[string]*proctest.Proc{}, truth: map[string]*synth.Store{}, accounts: map[string]string{}}
 	collectors := map[string]string{"cafe24": "", "smartstore": "", "ably": ""}
 	var cafe24Sandbox string
 	for _, p := range platforms {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 	"hlog.dev/proto/kit/procstat"
+	"hlog.dev/proto/kit/proctest"
 )
 
 // MariaDB is a private mariadbd that a test may crash and restart on the
@@ -39,7 +40,7 @@ func StartMariaDB(t testing.TB) *MariaDB {
 	if out, err := install.CombinedOutput(); err != nil {
 		t.Fatalf("mariadb-install-db: %v\n%s", err, out)
 	}
-	_, portText, _ := net.SplitHostPort(FreeAddr(t))
+	_, portText, _ := net.SplitHostPort(proctest.FreeAddr(t))
 	m := &MariaDB{dir: dir}
 	m.port, _ = strconv.Atoi(portText)
 	m.Start(t)

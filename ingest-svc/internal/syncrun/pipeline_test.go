@@ -16,6 +16,7 @@ import (
 	"hlog.dev/ingest-svc/internal/credentials"
 	"hlog.dev/ingest-svc/internal/loader"
 	"hlog.dev/ingest-svc/internal/replay"
+	"hlog.dev/ingest-svc/internal/store"
 	"hlog.dev/ingest-svc/internal/vault"
 )
 
@@ -178,5 +179,69 @@ func TestCredentialUpdateBetweenBatchesWaitsForThemAndLoadGoesOn(t *testing.T) {
 	got, err := box.Open(1, l.run.AccountID, rc.Sealed)
 	if err != nil || got.GetCafe24().GetAccessToken() != "rotated-access" {
 		t.Fatalf("stored credentials after the update: %v, %v", got, err)
+	}
+}
+
+// Removing the account while two batches of its first load are in the
+// database neither deadlocks nor leaves a row: the removal waits for the
+// batches holding the account's share lock, and a batch that asks for it
+// after the removal finds the account gone.
+func TestAccountRemovedDuringAPipelinedLoadLeavesNothing(t *testing.T) {
+	st, l, _ := claimedLoad(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	db := st.DB()
+	// Hold the run's row, so the first batch stops at its lease check with
+	// its rows written.
+	hold, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hold.Rollback()
+	if _, err := hold.ExecContext(ctx, "SELECT state FROM sync_runs WHERE seller_id = 1 AND run_id = ? FOR UPDATE", l.run.RunID); err != nil {
+		t.Fatal(err)
+	}
+	written := make(chan error, 1)
+	// waitingIn waits until a statement starting with prefix runs on the
+	// server: these statements take a row lock held by another
+	// transaction, so while one runs it waits for that lock.
+	waitingIn := func(prefix string) {
+		t.Helper()
+		for {
+			select {
+			case err := <-written:
+				t.Fatalf("the load ended while it should wait: %v", err)
+			default:
+			}
+			var n int
+			if err := db.QueryRowContext(ctx, "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE CONCAT(?, '%')", prefix).Scan(&n); err != nil {
+				t.Fatalf("waiting for %q to wait: %v", prefix, err)
+			}
+			if n > 0 {
+				return
+			}
+		}
+	}
+	batches := firstLoadBatches(t, l, "1", "2")
+	go func() { written <- runWriter(l, batches) }()
+	waitingIn("SELECT state, lease_owner FROM sync_runs") // the first batch, on the run
+	removed := make(chan error, 1)
+	go func() { removed <- st.RemoveAccount(ctx, 1, l.run.AccountID) }()
+	waitingIn("DELETE FROM platform_accounts") // the removal, on the account
+	if err := hold.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-removed; err != nil {
+		t.Fatalf("removing the account during its load: %v", err)
+	}
+	// The second batch committed before the removal, or found the account
+	// gone; either way nothing of it may remain.
+	if err := <-written; err != nil && !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("load of a removed account: %v", err)
+	}
+	for _, table := range []string{"orders", "order_lines", "order_line_claims", "stream_cursors", "sync_runs"} {
+		if n := rows(t, st, "SELECT COUNT(*) FROM "+table); n != 0 {
+			t.Errorf("%s: %d rows left after the account was removed", table, n)
+		}
 	}
 }

@@ -73,6 +73,24 @@ func rows(t *testing.T, st *store.Store, query string) int {
 	return n
 }
 
+// nothingCommitted fails the test if any order, line, checkpoint, count or
+// day mark of a load is stored (claims are left out: a test takes their
+// table away).
+func nothingCommitted(t *testing.T, st *store.Store, after string) {
+	t.Helper()
+	for what, q := range map[string]string{
+		"orders":   "SELECT COUNT(*) FROM orders",
+		"lines":    "SELECT COUNT(*) FROM order_lines",
+		"cursors":  "SELECT COUNT(*) FROM stream_cursors",
+		"progress": "SELECT COALESCE(SUM(records_loaded), 0) FROM sync_run_streams",
+		"days":     "SELECT COUNT(*) FROM rollup_dirty",
+	} {
+		if n := rows(t, st, q); n != 0 {
+			t.Errorf("%s: %d rows committed %s", what, n, after)
+		}
+	}
+}
+
 func TestFailedBatchCommitsNeitherRecordsNorCheckpoint(t *testing.T) {
 	st, l, b := claimedLoad(t)
 	ctx := context.Background()
@@ -86,16 +104,7 @@ func TestFailedBatchCommitsNeitherRecordsNorCheckpoint(t *testing.T) {
 	if status.Code(err) != codes.Internal {
 		t.Fatalf("commit with a broken table: %v, want INTERNAL", err)
 	}
-	for what, q := range map[string]string{
-		"orders":   "SELECT COUNT(*) FROM orders",
-		"lines":    "SELECT COUNT(*) FROM order_lines",
-		"cursors":  "SELECT COUNT(*) FROM stream_cursors",
-		"progress": "SELECT COALESCE(SUM(records_loaded), 0) FROM sync_run_streams",
-	} {
-		if n := rows(t, st, q); n != 0 {
-			t.Errorf("%s: %d rows committed by a failed batch", what, n)
-		}
-	}
+	nothingCommitted(t, st, "by a failed batch")
 
 	if _, err := st.DB().Exec("RENAME TABLE order_line_claims_away TO order_line_claims"); err != nil {
 		t.Fatal(err)

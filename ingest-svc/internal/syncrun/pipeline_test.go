@@ -114,17 +114,7 @@ func TestBatchAfterAFailedOneIsNotCommitted(t *testing.T) {
 	if status.Code(err) != codes.Internal || errors.Is(err, errEarlierBatch) {
 		t.Fatalf("writer error %v, want the first batch's INTERNAL error", err)
 	}
-	for what, q := range map[string]string{
-		"orders":   "SELECT COUNT(*) FROM orders",
-		"lines":    "SELECT COUNT(*) FROM order_lines",
-		"cursors":  "SELECT COUNT(*) FROM stream_cursors",
-		"progress": "SELECT COALESCE(SUM(records_loaded), 0) FROM sync_run_streams",
-		"days":     "SELECT COUNT(*) FROM rollup_dirty",
-	} {
-		if n := rows(t, st, q); n != 0 {
-			t.Errorf("%s: %d rows committed after a failed batch", what, n)
-		}
-	}
+	nothingCommitted(t, st, "after a failed batch")
 }
 
 // A credential update waits until every batch before it committed, and the

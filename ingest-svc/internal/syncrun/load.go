@@ -402,8 +402,8 @@ func (l *load) commit(ctx context.Context, b *loader.Batch, cps []*collectorv1.C
 // commitAfter is commit of a batch whose predecessor, before, may still be
 // committing on another connection: the batch's own rows are written at
 // once; the run's lease, the days, the cursors and the counts, which the two
-// share, only once before committed. If before failed, so does this batch,
-// without writing anything.
+// share, only once before committed. If before failed, so does this batch:
+// its transaction, rows written or not, is rolled back.
 func (l *load) commitAfter(ctx context.Context, b *loader.Batch, cps []*collectorv1.Checkpoint, before *inflight) error {
 	if b.Records() == 0 && len(cps) == 0 {
 		if before != nil {
